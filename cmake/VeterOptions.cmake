@@ -1,0 +1,19 @@
+# Build options shared by every target.
+option(VETER_WERROR "Treat compiler warnings as errors" OFF)
+option(VETER_SANITIZE "Build with AddressSanitizer + UndefinedBehaviorSanitizer" OFF)
+option(VETER_BUILD_TESTS "Build the test suite" ON)
+
+# veter_warnings: an interface target every project target links to.
+add_library(veter_warnings INTERFACE)
+target_compile_options(veter_warnings INTERFACE -Wall -Wextra -Wpedantic
+  $<$<BOOL:${VETER_WERROR}>:-Werror>)
+
+if(VETER_SANITIZE)
+  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  add_link_options(-fsanitize=address,undefined)
+endif()
+
+# veter_add_warnings(target): apply the project's warning flags.
+function(veter_add_warnings target)
+  target_link_libraries(${target} PRIVATE veter_warnings)
+endfunction()

@@ -1,0 +1,27 @@
+// Logging: one spdlog logger on stderr (plain lines for journald), with
+// GStreamer's own debug output routed into it.
+#pragma once
+
+#include <spdlog/spdlog.h>
+
+#include <string>
+#include <string_view>
+
+namespace veter::common {
+
+enum class LogLevel { trace, debug, info, warn, error };
+
+/// "trace" | "debug" | "info" | "warn" | "error"; throws ValueError otherwise.
+LogLevel parse_log_level(std::string_view text);
+std::string_view to_string(LogLevel level);
+
+/// Create the default logger on stderr. Under systemd (JOURNAL_STREAM set) lines
+/// carry no timestamp, since journald adds its own.
+void init_logging(std::string_view program);
+/// Set the level of the project logger and GStreamer's debug threshold
+/// (unless GST_DEBUG is set in the environment, which then wins).
+void set_log_level(LogLevel level);
+/// Route GStreamer's debug log into spdlog (call once, after gst_init).
+void bridge_gstreamer_logging();
+
+}  // namespace veter::common

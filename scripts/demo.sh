@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Install what is missing, build, then run veter-relay and veter-publisher on this
+# machine (camera if there is one, otherwise the test pattern) and show the viewer URL.
+# Ctrl-C stops both.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/deps.sh
+./scripts/build.sh release
+
+source_arg="test"
+if ls /dev/video* >/dev/null 2>&1 || gst-inspect-1.0 nvarguscamerasrc >/dev/null 2>&1; then
+  source_arg="auto"
+fi
+
+pids=()
+cleanup() {
+  trap - INT TERM EXIT
+  for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  echo "demo: stopped"
+}
+trap cleanup INT TERM EXIT
+
+./build/src/relay/veter-relay --config config/relay.yml &
+pids+=($!)
+sleep 1
+./build/src/publisher/veter-publisher 1280x720 30 2000 --host 127.0.0.1 --port 9000 --source "$source_arg" &
+pids+=($!)
+
+host="$(hostname -I 2>/dev/null | awk '{print $1}')"
+cat <<MSG
+
+  VETER demo running (source: $source_arg).
+  Watch:   ffplay -fflags nobuffer -flags low_delay -rtsp_transport tcp rtsp://127.0.0.1:8555/camera
+     or:   vlc rtsp://127.0.0.1:8555/camera
+  From another machine: rtsp://${host:-THIS_HOST}:8555/camera
+  Status:  curl http://127.0.0.1:9997/v3/paths/get/camera
+  Ctrl-C stops both.
+
+MSG
+wait -n "${pids[@]}"

@@ -1,0 +1,3 @@
+#include "veter/publisher/run.hpp"
+
+int main(int argc, char** argv) { return veter::publisher::run(argc, argv); }

@@ -1,0 +1,85 @@
+#include "veter/publisher/publisher_cli.hpp"
+
+#include <fmt/format.h>
+
+namespace veter::publisher {
+
+using common::ValueError;
+
+void add_publisher_options(CLI::App& app, PublisherCli& cli) {
+  app.description(
+      "veter-publisher: camera -> H.264 -> RTP/UDP to a veter-relay.\n"
+      "Positional form as the seed script: veter-publisher [WxH] [FPS] [KBPS], e.g. 1280x720 30 2000");
+  common::add_common_options(app, cli.common, "/etc/veter/publisher.yml");
+  app.add_option("size_fps_kbps", cli.positionals, "[WxH] [FPS] [KBPS]")->expected(0, 3);
+  app.add_option("--host", cli.host, "Relay host name or address (overrides destination host)");
+  app.add_option("--port", cli.port, "Relay UDP port (overrides destination port)")->type_name("PORT");
+  app.add_option("--source", cli.source, "auto | argus | v4l2 | test");
+  app.add_option("--device", cli.device, "Argus sensor id, or /dev/videoN for v4l2");
+  app.add_option("--encoder", cli.encoder,
+                 "auto | nvv4l2h264enc | v4l2h264enc | vah264enc | x264enc | openh264enc");
+  app.add_flag("--dry-run", cli.dry_run, "Print the chosen source, encoder and pipeline, then exit");
+}
+
+PublisherConfig resolve_config(const PublisherCli& cli) {
+  PublisherConfig cfg;
+  if (!cli.common.config_file.empty()) {
+    apply_file(cfg, cli.common.config_file);  // ConfigError -> 78
+  }
+  if (cli.positionals.size() >= 1) {
+    const auto size = common::parse_video_size(cli.positionals[0]);
+    cfg.width = size.width;
+    cfg.height = size.height;
+  }
+  if (cli.positionals.size() >= 2) {
+    try {
+      cfg.fps = static_cast<int>(common::parse_int(cli.positionals[1], 1, 240));
+    } catch (const ValueError& e) {
+      throw ValueError(fmt::format("FPS: {}", e.what()));
+    }
+  }
+  if (cli.positionals.size() >= 3) {
+    try {
+      cfg.bitrate_kbps = static_cast<int>(common::parse_int(cli.positionals[2], 50, 200000));
+    } catch (const ValueError& e) {
+      throw ValueError(fmt::format("KBPS: {}", e.what()));
+    }
+  }
+  if (cli.host) {
+    if (cli.host->empty()) {
+      throw ValueError("--host: empty host");
+    }
+    cfg.destination.host = *cli.host;
+  }
+  if (cli.port) {
+    if (*cli.port < 1 || *cli.port > 65535) {
+      throw ValueError(fmt::format("--port: {} is not a valid port (1..65535)", *cli.port));
+    }
+    cfg.destination.port = static_cast<std::uint16_t>(*cli.port);
+  }
+  if (cli.source) {
+    if (!is_known_source(*cli.source)) {
+      throw ValueError(fmt::format("--source: \"{}\" is not a source (auto, argus, v4l2, test)", *cli.source));
+    }
+    cfg.source = *cli.source;
+  }
+  if (cli.device) {
+    cfg.device = *cli.device;
+  }
+  if (cli.encoder) {
+    if (!is_known_encoder(*cli.encoder)) {
+      throw ValueError(fmt::format(
+          "--encoder: \"{}\" is not a known encoder (auto, nvv4l2h264enc, v4l2h264enc, vah264enc, "
+          "x264enc, openh264enc)",
+          *cli.encoder));
+    }
+    cfg.encoder = *cli.encoder;
+  }
+  if (cli.common.log_level) {
+    cfg.log_level = *cli.common.log_level;
+  }
+  validate(cfg);
+  return cfg;
+}
+
+}  // namespace veter::publisher

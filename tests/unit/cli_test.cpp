@@ -1,0 +1,54 @@
+// The built binaries' command-line contract: exit codes and messages.
+#include <gtest/gtest.h>
+
+#include "process.hpp"
+#include "veter/common/exit_codes.hpp"
+#include "veter/publisher/publisher_cli.hpp"
+
+using namespace veter;
+using veter::test::run_command;
+using veter::test::TempDir;
+
+TEST(Cli, VersionAndHelpExitZero) {
+  for (const char* bin : {VETER_PUBLISHER_BIN, VETER_RELAY_BIN}) {
+    auto v = run_command({bin, "--version"});
+    EXPECT_EQ(v.status, 0) << bin;
+    EXPECT_NE(v.out.find("0."), std::string::npos) << v.out;
+    auto h = run_command({bin, "--help"});
+    EXPECT_EQ(h.status, 0);
+    EXPECT_NE(h.out.find("--check-config"), std::string::npos);
+  }
+}
+
+TEST(Cli, BadFlagIsUsage64) {
+  for (const char* bin : {VETER_PUBLISHER_BIN, VETER_RELAY_BIN}) {
+    auto r = run_command({bin, "--no-such-flag"});
+    EXPECT_EQ(r.status, common::exit_code::usage) << bin;
+    EXPECT_NE(r.err.find("error:"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find("Usage"), std::string::npos) << r.err;
+    auto l = run_command({bin, "--log-level", "loud"});
+    EXPECT_EQ(l.status, common::exit_code::usage) << bin;
+  }
+}
+
+TEST(Cli, CheckConfigPrintsEffectiveYaml) {
+  auto r = run_command({VETER_RELAY_BIN, "--config", VETER_SOURCE_DIR "/config/relay.yml", "--check-config"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("listen: \":8555\""), std::string::npos) << r.out;
+  auto p = run_command({VETER_PUBLISHER_BIN, "--config", VETER_SOURCE_DIR "/config/publisher.yml", "640x360", "15",
+                        "800", "--check-config"});
+  EXPECT_EQ(p.status, 0) << p.err;
+  EXPECT_NE(p.out.find("width: 640"), std::string::npos) << p.out;
+  EXPECT_NE(p.out.find("bitrate_kbps: 800"), std::string::npos) << p.out;
+}
+
+TEST(Cli, BadConfigIs78WithPosition) {
+  TempDir dir;
+  const auto f = dir.write("relay.yml", "paths:\n  camera:\n    ingest:\n      listen: \"90000\"\n");
+  auto r = run_command({VETER_RELAY_BIN, "--config", f, "--check-config"});
+  EXPECT_EQ(r.status, common::exit_code::config);
+  EXPECT_NE(r.err.find("relay.yml:4:15: paths.camera.ingest.listen: \"90000\" is not a valid port"), std::string::npos)
+      << r.err;
+  auto missing = run_command({VETER_PUBLISHER_BIN, "--config", dir.path() + "/nope.yml", "--check-config"});
+  EXPECT_EQ(missing.status, common::exit_code::config);
+}

@@ -1,0 +1,76 @@
+#include <gtest/gtest.h>
+
+#include "veter/common/config_reader.hpp"
+#include "veter/relay/relay_config.hpp"
+
+using namespace veter;
+using relay::RelayConfig;
+
+TEST(RelayConfig, ExampleFileEqualsDefaults) {
+  RelayConfig cfg;
+  relay::apply_file(cfg, VETER_SOURCE_DIR "/config/relay.yml");
+  EXPECT_EQ(cfg, RelayConfig{});
+}
+
+TEST(RelayConfig, DefaultsAreTheSeeds) {
+  RelayConfig cfg;
+  ASSERT_EQ(cfg.paths.size(), 1U);
+  EXPECT_EQ(cfg.paths[0].name, "camera");
+  EXPECT_EQ(cfg.paths[0].ingest.listen.port, 9000);
+  EXPECT_EQ(cfg.rtsp.listen.port, 8555);
+  EXPECT_EQ(cfg.api.listen.to_string(), "127.0.0.1:9997");
+  EXPECT_EQ(cfg.metrics.listen.to_string(), "127.0.0.1:9998");
+}
+
+TEST(RelayConfig, DumpLoadsBack) {
+  RelayConfig cfg;
+  cfg.paths[0].ingest.allow_from = {common::parse_cidr("10.0.0.0/8")};
+  cfg.paths.push_back(relay::PathConfig{"front", {}, 3, "echo hi", ""});
+  cfg.paths[1].ingest.listen.port = 9010;
+  RelayConfig again;
+  relay::apply_yaml(again, relay::to_yaml(cfg), "dump");
+  EXPECT_EQ(again, cfg);
+}
+
+struct BadDoc {
+  const char* yaml;
+  const char* error;
+};
+class RelayBadConfig : public ::testing::TestWithParam<BadDoc> {};
+
+TEST_P(RelayBadConfig, ExactError) {
+  RelayConfig cfg;
+  try {
+    relay::apply_yaml(cfg, GetParam().yaml, "relay.yml");
+    FAIL() << "accepted: " << GetParam().yaml;
+  } catch (const common::ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), GetParam().error);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, RelayBadConfig,
+    ::testing::Values(
+        BadDoc{"paths:\n  camera:\n    ingest:\n      listen: \"90000\"\n",
+               "relay.yml:4:15: paths.camera.ingest.listen: \"90000\" is not a valid port"},
+        BadDoc{"rtsp:\n  lisen: \":8555\"\n", "relay.yml:2:3: rtsp.lisen: unknown key"},
+        BadDoc{"paths:\n  camera:\n    ingest:\n      timeout: 5\n",
+               "relay.yml:4:16: paths.camera.ingest.timeout: \"5\" is not a valid duration (use e.g. 250ms, 5s, 1m)"},
+        BadDoc{"paths:\n  camera:\n    ingest:\n      allow_from: [10.0.0.0/33]\n",
+               "relay.yml:4:19: paths.camera.ingest.allow_from: \"10.0.0.0/33\" is not a valid CIDR (prefix 0..32)"},
+        BadDoc{"api:\n  enabled: maybe\n", "relay.yml:2:12: api.enabled: \"maybe\" is not a boolean (true/false)"},
+        BadDoc{"rtsp:\n  transports: [tcp, quic]\n",
+               "relay.yml:2:15: rtsp.transports: \"quic\" is not a transport (tcp, udp)"},
+        BadDoc{"rtsp: 5\n", "relay.yml:1:7: rtsp: expected a mapping of keys"},
+        BadDoc{"paths:\n  a:\n    max_readers: x\n",
+               "relay.yml:3:18: paths.a.max_readers: \"x\" is not a whole number"},
+        BadDoc{"paths:\n  a: {ingest: {listen: \":9000\"}}\n  b: {ingest: {listen: \":9001\"}}\n",
+               "relay.yml: paths.b.ingest.listen: port 9001 (RTP) / 9002 (RTCP) overlaps another path's "
+               "ingest ports"}));
+
+TEST(RelayConfig, OverridesWin) {
+  RelayConfig cfg;
+  relay::apply_yaml(cfg, "log_level: debug\n", "a.yml");
+  EXPECT_EQ(cfg.log_level, common::LogLevel::debug);
+  EXPECT_EQ(cfg.paths.size(), 1U);  // untouched keys keep defaults
+}
