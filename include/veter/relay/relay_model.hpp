@@ -1,0 +1,76 @@
+// What the relay knows about its paths and viewers, as plain snapshots.
+// The relay core fills these in; the HTTP API, the metrics endpoint and the
+// periodic stats line only read them (on the main loop).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace veter::relay {
+
+struct IngestSnapshot {
+  std::string publisher_addr;  // "" when no publisher has been seen
+  int publisher_port = 0;
+  std::uint64_t packets = 0;         // accepted RTP packets
+  std::uint64_t bytes = 0;           // accepted RTP bytes (UDP payload)
+  std::uint64_t lost = 0;            // sequence-number gaps
+  std::uint64_t reordered = 0;       // late/out-of-order packets
+  std::map<std::string, std::uint64_t> dropped;  // reason -> count (not_allowed, foreign_source, malformed, ...)
+  double jitter_ms = 0;              // RFC 3550 interarrival jitter
+  double fps = 0;                    // access units per second (last window)
+  double bitrate_bps = 0;            // bits per second (last window)
+  std::optional<std::int64_t> last_packet_age_ms;  // nullopt before the first packet
+  std::optional<double> keyframe_interval_s;       // time between the last two IDRs
+  bool operator==(const IngestSnapshot&) const = default;
+};
+
+struct TrackSnapshot {
+  std::string codec = "H264";
+  int width = 0;
+  int height = 0;
+  std::string profile;  // e.g. "Constrained Baseline"
+  std::string level;    // e.g. "3.1"
+  bool operator==(const TrackSnapshot&) const = default;
+};
+
+struct PathSnapshot {
+  std::string name;
+  std::string conf_name;
+  bool ready = false;
+  std::optional<std::chrono::system_clock::time_point> ready_time;
+  std::optional<std::string> source_id;  // publisher "addr:port" while ready
+  std::vector<std::string> tracks;       // ["H264"] once SPS/PPS have been seen
+  std::optional<TrackSnapshot> track;
+  std::uint64_t bytes_received = 0;
+  std::uint64_t bytes_sent = 0;            // to all viewers of this path
+  std::vector<std::string> reader_ids;     // RTSP session ids
+  IngestSnapshot ingest;
+  bool operator==(const PathSnapshot&) const = default;
+};
+
+struct SessionSnapshot {
+  std::string id;
+  std::string path;
+  std::string remote_addr;  // "ip:port"
+  std::string transport;    // "tcp" | "udp"
+  std::string state;        // "idle" | "read"
+  std::uint64_t bytes_sent = 0;
+  std::chrono::system_clock::time_point created;
+  bool operator==(const SessionSnapshot&) const = default;
+};
+
+/// Read access for the API and metrics; every call happens on the main loop.
+class RelayModel {
+ public:
+  virtual ~RelayModel() = default;
+  [[nodiscard]] virtual std::vector<PathSnapshot> paths() const = 0;
+  [[nodiscard]] virtual std::vector<SessionSnapshot> sessions() const = 0;
+  /// Disconnect one RTSP session; false when no such session exists.
+  virtual bool kick(const std::string& session_id) = 0;
+};
+
+}  // namespace veter::relay
