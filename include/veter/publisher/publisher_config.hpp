@@ -20,7 +20,7 @@ struct PublisherConfig {
   std::string encoder = "auto";  // auto | nvv4l2h264enc | v4l2h264enc | vah264enc | x264enc | openh264enc
   int keyframe_interval = 30;    // frames
   int mtu = 1200;
-  int local_port = 9000;         // fixed local RTP port (RTCP on +1), symmetric RTP
+  int local_port = 5004;         // fixed local RTP port (RTCP on +1), symmetric RTP; 0 = any free pair
   bool operator==(const PublisherConfig&) const = default;
 };
 
