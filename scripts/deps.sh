@@ -15,6 +15,7 @@ PACKAGES=(
   # GStreamer runtime: sources, x264/openh264, RTP, RTSP, libav decoder, SRTP
   gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good
   gstreamer1.0-plugins-bad gstreamer1.0-plugins-ugly gstreamer1.0-libav gstreamer1.0-rtsp
+  gstreamer1.0-x  # pango: clockoverlay on the publisher's test pattern
   # test and operations tools: ffprobe/ffmpeg clients, promtool, systemd-analyze, curl, packaging
   ffmpeg prometheus systemd curl iproute2 dpkg-dev fakeroot file
 )
