@@ -101,8 +101,8 @@ void from_yaml(const YAML::Node& n, std::vector<std::string>& out) {
   }
 }
 
-MapReader::MapReader(YAML::Node node, std::string key_path, std::string origin)
-    : node_(std::move(node)), path_(std::move(key_path)), origin_(std::move(origin)) {
+MapReader::MapReader(const YAML::Node& node, std::string key_path, std::string origin)
+    : node_(node), path_(std::move(key_path)), origin_(std::move(origin)) {
   if (node_.IsDefined() && !node_.IsNull() && !node_.IsMap()) {
     throw ConfigError(format_config_error(origin_, node_.Mark(), path_.empty() ? "(top level)" : path_,
                                           "expected a mapping of keys"));

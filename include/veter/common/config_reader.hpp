@@ -44,7 +44,7 @@ void from_yaml(const YAML::Node& n, std::vector<std::string>& out);
 class MapReader {
  public:
   /// `node` may be null/undefined (then nothing is read). A non-map is an error.
-  MapReader(YAML::Node node, std::string key_path, std::string origin);
+  MapReader(const YAML::Node& node, std::string key_path, std::string origin);
 
   /// Read `key` into `out` if present.
   template <typename T>
