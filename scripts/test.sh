@@ -21,7 +21,8 @@ run_ctest build
 
 echo "=== tests (ASan + UBSan build) ==="
 ./scripts/build.sh asan
-export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:halt_on_error=1:detect_odr_violation=0"
+# fast_unwind_on_malloc=0: GLib has no frame pointers; full stacks are needed to match suppressions.
+export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_odr_violation=0:fast_unwind_on_malloc=0:malloc_context_size=30"
 export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 run_ctest build-asan
