@@ -27,4 +27,7 @@ export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 run_ctest build-asan
 
+echo "=== fuzzing (libFuzzer, ASan + UBSan, ${VETER_FUZZ_SECONDS:-30} s per target) ==="
+./scripts/fuzz.sh "${VETER_FUZZ_SECONDS:-30}"
+
 echo "test.sh: all tests passed in $(( $(date +%s) - start )) s"
