@@ -18,6 +18,12 @@ void add_publisher_options(CLI::App& app, PublisherCli& cli) {
   app.add_option("--device", cli.device, "Argus sensor id, or /dev/videoN for v4l2");
   app.add_option("--encoder", cli.encoder,
                  "auto | nvv4l2h264enc | v4l2h264enc | vah264enc | x264enc | openh264enc");
+  app.add_option("--size", cli.size, "Video size WxH (overrides the positional WxH)")->type_name("WxH");
+  app.add_option("--fps", cli.fps, "Frames per second (overrides the positional FPS)")->type_name("FPS");
+  app.add_option("--bitrate", cli.bitrate, "Bitrate in kbit/s (overrides the positional KBPS)")->type_name("KBPS");
+  app.add_option("--local-port", cli.local_port,
+                 "Local UDP port RTP is sent from (RTCP: +1); 0 = any free pair")
+      ->type_name("PORT");
   app.add_flag("--dry-run", cli.dry_run, "Print the chosen source, encoder and pipeline, then exit");
 }
 
@@ -26,24 +32,46 @@ PublisherConfig resolve_config(const PublisherCli& cli) {
   if (!cli.common.config_file.empty()) {
     apply_file(cfg, cli.common.config_file);  // ConfigError -> 78
   }
+  // Positionals first, then the flags that override them.
+  auto apply_size = [&cfg](const std::string& text, const char* what) {
+    try {
+      const auto size = common::parse_video_size(text);
+      cfg.width = size.width;
+      cfg.height = size.height;
+    } catch (const ValueError& e) {
+      throw ValueError(fmt::format("{}: {}", what, e.what()));
+    }
+  };
+  auto apply_int = [](const std::string& text, int& out, long long lo, long long hi, const char* what) {
+    try {
+      out = static_cast<int>(common::parse_int(text, lo, hi));
+    } catch (const ValueError& e) {
+      throw ValueError(fmt::format("{}: {}", what, e.what()));
+    }
+  };
   if (cli.positionals.size() >= 1) {
-    const auto size = common::parse_video_size(cli.positionals[0]);
-    cfg.width = size.width;
-    cfg.height = size.height;
+    apply_size(cli.positionals[0], "WxH");
   }
   if (cli.positionals.size() >= 2) {
-    try {
-      cfg.fps = static_cast<int>(common::parse_int(cli.positionals[1], 1, 240));
-    } catch (const ValueError& e) {
-      throw ValueError(fmt::format("FPS: {}", e.what()));
-    }
+    apply_int(cli.positionals[1], cfg.fps, 1, 240, "FPS");
   }
   if (cli.positionals.size() >= 3) {
-    try {
-      cfg.bitrate_kbps = static_cast<int>(common::parse_int(cli.positionals[2], 50, 200000));
-    } catch (const ValueError& e) {
-      throw ValueError(fmt::format("KBPS: {}", e.what()));
+    apply_int(cli.positionals[2], cfg.bitrate_kbps, 50, 200000, "KBPS");
+  }
+  if (cli.size) {
+    apply_size(*cli.size, "--size");
+  }
+  if (cli.fps) {
+    apply_int(*cli.fps, cfg.fps, 1, 240, "--fps");
+  }
+  if (cli.bitrate) {
+    apply_int(*cli.bitrate, cfg.bitrate_kbps, 50, 200000, "--bitrate");
+  }
+  if (cli.local_port) {
+    if (*cli.local_port < 0 || *cli.local_port > 65534) {
+      throw ValueError(fmt::format("--local-port: {} is not a valid local port (0..65534)", *cli.local_port));
     }
+    cfg.local_port = *cli.local_port;
   }
   if (cli.host) {
     if (cli.host->empty()) {

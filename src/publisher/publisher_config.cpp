@@ -97,6 +97,10 @@ void validate(const PublisherConfig& cfg) {
   if (cfg.destination.host.empty()) {
     throw ValueError("destination: a relay host is required (host:port)");
   }
+  if (cfg.destination.port > 65534) {
+    throw ValueError(fmt::format("destination: port {} leaves no room for RTCP on port+1 (at most 65534)",
+                                 cfg.destination.port));
+  }
 }
 
 std::string to_yaml(const PublisherConfig& cfg) {

@@ -9,7 +9,10 @@
 #include "veter/common/main_loop.hpp"
 #include "veter/common/systemd_notify.hpp"
 #include "veter/common/version.hpp"
+#include "veter/publisher/pipeline_builder.hpp"
+#include "veter/publisher/publisher.hpp"
 #include "veter/publisher/publisher_cli.hpp"
+#include "veter/publisher/selection.hpp"
 
 namespace veter::publisher {
 
@@ -35,9 +38,32 @@ int run(int argc, char** argv) {
     }
     common::init_gstreamer();
     common::set_log_level(cfg.log_level);
+
+    Selection sel;
+    try {
+      sel = select_elements(cfg, system_environment(), [](const std::string& line) { spdlog::info("{}", line); });
+    } catch (const common::ValueError& e) {
+      return common::usage_error(app, e.what());
+    }
+    const std::string description = build_pipeline_description(cfg, sel);
+    if (cli.dry_run) {
+      std::cout << "source: " << to_string(sel.source);
+      if (!sel.device.empty()) {
+        std::cout << " (" << element_name(sel.source) << " " << sel.device << ")";
+      } else {
+        std::cout << " (" << element_name(sel.source) << ")";
+      }
+      std::cout << "\nencoder: " << to_string(sel.encoder) << "\npipeline: " << description << "\n";
+      return common::exit_code::ok;
+    }
+
     common::MainLoop loop;
-    spdlog::info("veter-publisher {} starting: {}x{}@{} {} kbit/s -> {}", common::version(), cfg.width,
-                 cfg.height, cfg.fps, cfg.bitrate_kbps, cfg.destination.to_string());
+    spdlog::info("veter-publisher {} starting: {}x{}@{} {} kbit/s, {} -> {}", common::version(), cfg.width,
+                 cfg.height, cfg.fps, cfg.bitrate_kbps, to_string(sel.encoder), cfg.destination.to_string());
+    spdlog::debug("pipeline: {}", description);
+    Publisher publisher(cfg, description, loop);
+    publisher.start();  // binds the local ports (exit 69 when taken)
+    loop.on_shutdown([&publisher](int) { publisher.shutdown(); });
     common::systemd::Watchdog watchdog;
     watchdog.start();
     const int code = loop.run();

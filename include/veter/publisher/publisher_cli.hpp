@@ -18,6 +18,10 @@ struct PublisherCli {
   std::optional<std::string> source;
   std::optional<std::string> device;
   std::optional<std::string> encoder;
+  std::optional<std::string> size;     // --size WxH (overrides the positional)
+  std::optional<std::string> fps;      // --fps N
+  std::optional<std::string> bitrate;  // --bitrate KBPS
+  std::optional<int> local_port;       // --local-port P (0 = any free even/odd pair)
   bool dry_run = false;
 };
 

@@ -1,0 +1,43 @@
+// The publisher's pipeline as a gst-launch description: a pure function of the
+// configuration and the selected elements (golden-tested, parsed in tests).
+//
+//   <source> ! <convert to encoder input> ! <encoder> ! <h264 caps> ! rtph264pay
+//     ! rtpbin.send_rtp_sink_0
+//   rtpbin.send_rtp_src_0  ! udpsink name=rtp_sink  (local_port   -> destination port)
+//   rtpbin.send_rtcp_src_0 ! udpsink name=rtcp_sink (local_port+1 -> destination port+1)
+//   udpsrc name=rtcp_src (local_port+1) ! rtpbin.recv_rtcp_sink_0
+//
+// At run time rtp_sink gets the socket bound to local_port, and rtcp_sink and
+// rtcp_src share the socket bound to local_port+1 (symmetric RTP).
+#pragma once
+
+#include <string>
+
+#include "veter/publisher/publisher_config.hpp"
+#include "veter/publisher/selection.hpp"
+
+namespace veter::publisher {
+
+/// Element names in the description that the runtime looks up.
+namespace element {
+inline constexpr const char* source = "src";
+inline constexpr const char* encoder = "enc";
+inline constexpr const char* payloader = "pay";
+inline constexpr const char* rtpbin = "rtpbin";
+inline constexpr const char* rtp_sink = "rtp_sink";
+inline constexpr const char* rtcp_sink = "rtcp_sink";
+inline constexpr const char* rtcp_src = "rtcp_src";
+}  // namespace element
+
+/// How one encoder is driven: every encoder property comes from here.
+struct EncoderSettings {
+  std::string input_caps;   // raw caps the encoder is fed, e.g. "video/x-raw,format=I420"
+  std::string properties;   // "key=value ..." for the encoder element
+  std::string output_caps;  // H.264 caps after the encoder
+};
+EncoderSettings encoder_settings(const PublisherConfig& cfg, EncoderKind encoder);
+
+/// The full description for gst_parse_launch.
+std::string build_pipeline_description(const PublisherConfig& cfg, const Selection& sel);
+
+}  // namespace veter::publisher

@@ -1,0 +1,31 @@
+// The publisher's periodic stats line.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace veter::publisher {
+
+/// What the relay's last RTCP receiver report said about our stream.
+struct ReceiverReport {
+  double fraction_lost = 0;  // 0..1
+  std::int64_t packets_lost = 0;
+  double jitter_ms = 0;
+  double rtt_ms = 0;  // 0 when the relay sent no LSR/DLSR yet
+};
+
+/// Counter deltas over one interval.
+struct StatsInterval {
+  double seconds = 10;
+  std::uint64_t frames = 0;
+  std::uint64_t bytes = 0;  // encoded H.264 bytes
+  std::uint64_t forced_idrs = 0;
+  std::uint64_t periodic_idrs = 0;
+  std::optional<ReceiverReport> rr;
+};
+
+/// e.g. "stats: 300 frames 30.0 fps 1987 kbit/s, IDRs forced 1 periodic 10, relay RR: lost 0.0% (0) jitter 1.2 ms rtt 0.8 ms"
+std::string format_stats_line(const StatsInterval& s);
+
+}  // namespace veter::publisher

@@ -1,0 +1,130 @@
+#include "veter/publisher/pipeline_builder.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace veter::publisher {
+
+namespace {
+
+constexpr const char* kNvmmNv12 = "video/x-raw(memory:NVMM),format=NV12";
+
+/// x264 preset: ultrafast above 720p15-worth of pixels per second, superfast below.
+const char* x264_preset(const PublisherConfig& cfg) {
+  const long long pixels_per_second = 1LL * cfg.width * cfg.height * cfg.fps;
+  return pixels_per_second > 1280LL * 720 * 15 ? "ultrafast" : "superfast";
+}
+
+/// Low-latency VBV: three frame intervals (at least 50 ms).
+int vbv_ms(const PublisherConfig& cfg) { return std::max(50, 3000 / cfg.fps); }
+
+std::string raw_caps(const PublisherConfig& cfg) {
+  return fmt::format("width={},height={},framerate={}/1", cfg.width, cfg.height, cfg.fps);
+}
+
+}  // namespace
+
+EncoderSettings encoder_settings(const PublisherConfig& cfg, EncoderKind encoder) {
+  const int kbps = cfg.bitrate_kbps;
+  const int gop = cfg.keyframe_interval;
+  constexpr const char* kAu = "video/x-h264,stream-format=byte-stream,alignment=au";
+  switch (encoder) {
+    case EncoderKind::nvv4l2h264enc:
+      // NVIDIA: bitrate in bit/s; control-rate 1 = constant_bitrate; profile 0 = Baseline;
+      // preset-level 1 = UltraFastPreset; SPS/PPS with every IDR.
+      return {kNvmmNv12,
+              fmt::format("bitrate={} control-rate=1 profile=0 preset-level=1 iframeinterval={} "
+                          "idrinterval={} insert-sps-pps=true insert-vui=true maxperf-enable=true",
+                          kbps * 1000, gop, gop),
+              kAu};
+    case EncoderKind::v4l2h264enc:
+      // Stateful V4L2 encoders (e.g. Raspberry Pi): controls by their V4L2 names, bit/s.
+      return {"video/x-raw,format=NV12",
+              fmt::format("extra-controls=\"controls,video_bitrate={},video_gop_size={},h264_i_frame_period={},"
+                          "repeat_sequence_header=1\"",
+                          kbps * 1000, gop, gop),
+              std::string(kAu) + ",profile=constrained-baseline"};
+    case EncoderKind::vah264enc:
+      return {"video/x-raw,format=NV12",
+              fmt::format("rate-control=cbr bitrate={} key-int-max={} b-frames=0 target-usage=7", kbps, gop),
+              std::string(kAu) + ",profile=constrained-baseline"};
+    case EncoderKind::x264enc:
+      return {"video/x-raw,format=I420",
+              fmt::format("tune=zerolatency speed-preset={} bitrate={} vbv-buf-capacity={} key-int-max={} "
+                          "bframes=0",
+                          x264_preset(cfg), kbps, vbv_ms(cfg), gop),
+              std::string(kAu) + ",profile=constrained-baseline"};
+    case EncoderKind::openh264enc:
+      return {"video/x-raw,format=I420",
+              fmt::format("bitrate={} gop-size={} rate-control=bitrate complexity=low usage-type=camera",
+                          kbps * 1000, gop),
+              kAu};
+  }
+  return {};
+}
+
+namespace {
+
+/// Source element and its caps, ending in raw video (system memory or NVMM for argus).
+std::string source_part(const PublisherConfig& cfg, const Selection& sel) {
+  switch (sel.source) {
+    case SourceKind::argus:
+      return fmt::format("nvarguscamerasrc name={} sensor-id={} ! video/x-raw(memory:NVMM),{},format=NV12",
+                         element::source, sel.device.empty() ? "0" : sel.device, raw_caps(cfg));
+    case SourceKind::v4l2:
+      if (sel.v4l2_format == V4l2Format::mjpeg) {
+        return fmt::format("v4l2src name={} device={} ! image/jpeg,{} ! jpegdec", element::source, sel.device,
+                           raw_caps(cfg));
+      }
+      return fmt::format("v4l2src name={} device={} ! video/x-raw,{}", element::source, sel.device, raw_caps(cfg));
+    case SourceKind::test:
+      // A moving ball and a wall clock: frozen video is visible at a glance.
+      return fmt::format(
+          "videotestsrc name={} is-live=true pattern=ball ! video/x-raw,{} ! "
+          "clockoverlay time-format=\"%Y-%m-%d %H:%M:%S\" halignment=right valignment=top",
+          element::source, raw_caps(cfg));
+  }
+  return {};
+}
+
+/// From the source's output to what the encoder takes.
+std::string convert_part(const Selection& sel, const EncoderSettings& enc) {
+  const bool source_nvmm = sel.source == SourceKind::argus;
+  const bool encoder_nvmm = sel.encoder == EncoderKind::nvv4l2h264enc;
+  if (source_nvmm && encoder_nvmm) {
+    return {};  // zero copy: NVMM NV12 straight into the hardware encoder
+  }
+  if (source_nvmm || encoder_nvmm) {
+    return fmt::format(" ! nvvidconv ! {}", enc.input_caps);  // VIC copies between NVMM and system memory
+  }
+  return fmt::format(" ! videoconvert ! {}", enc.input_caps);
+}
+
+}  // namespace
+
+std::string build_pipeline_description(const PublisherConfig& cfg, const Selection& sel) {
+  const EncoderSettings enc = encoder_settings(cfg, sel.encoder);
+  const int rtp_port = cfg.destination.port;
+  const int local = cfg.local_port;
+  const std::string& host = cfg.destination.host;
+  return fmt::format(
+      "rtpbin name={rtpbin} "
+      "{source}{convert} ! {encoder} name={enc} {props} ! {h264caps} ! "
+      "rtph264pay name={pay} pt=96 mtu={mtu} config-interval=-1 aggregate-mode=zero-latency ! "
+      "{rtpbin}.send_rtp_sink_0 "
+      "{rtpbin}.send_rtp_src_0 ! udpsink name={rtp_sink} host={host} port={port} bind-port={lport} "
+      "sync=false async=false "
+      "{rtpbin}.send_rtcp_src_0 ! udpsink name={rtcp_sink} host={host} port={port1} bind-port={lport1} "
+      "sync=false async=false "
+      "udpsrc name={rtcp_src} port={lport1} caps=application/x-rtcp ! {rtpbin}.recv_rtcp_sink_0",
+      fmt::arg("rtpbin", element::rtpbin), fmt::arg("source", source_part(cfg, sel)),
+      fmt::arg("convert", convert_part(sel, enc)), fmt::arg("encoder", to_string(sel.encoder)),
+      fmt::arg("enc", element::encoder), fmt::arg("props", enc.properties), fmt::arg("h264caps", enc.output_caps),
+      fmt::arg("pay", element::payloader), fmt::arg("mtu", cfg.mtu), fmt::arg("rtp_sink", element::rtp_sink),
+      fmt::arg("host", host), fmt::arg("port", rtp_port), fmt::arg("lport", local),
+      fmt::arg("rtcp_sink", element::rtcp_sink), fmt::arg("port1", rtp_port + 1),
+      fmt::arg("lport1", local == 0 ? 0 : local + 1), fmt::arg("rtcp_src", element::rtcp_src));
+}
+
+}  // namespace veter::publisher

@@ -1,0 +1,443 @@
+#include "veter/publisher/publisher.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <vector>
+
+#include "veter/common/cli.hpp"
+#include "veter/common/systemd_notify.hpp"
+#include "veter/publisher/pipeline_builder.hpp"
+
+namespace veter::publisher {
+
+using Clock = std::chrono::steady_clock;
+using namespace std::chrono_literals;
+
+namespace {
+
+constexpr auto kFirstFrameTimeout = 15s;  // argus can take seconds to deliver its first frame
+constexpr auto kStallTimeout = 5s;        // no frame for this long while playing = failure
+constexpr auto kStopTimeout = 1000ms;     // EOS drain bound on shutdown
+constexpr auto kReresolveInterval = 5s;
+
+std::string address_string(GInetAddress* a) {
+  common::GCharPtr s(g_inet_address_to_string(a));
+  return s ? s.get() : "";
+}
+
+/// First IPv4 address, else the first one.
+GInetAddress* pick_address(GList* list) {
+  for (GList* l = list; l != nullptr; l = l->next) {
+    if (g_inet_address_get_family(G_INET_ADDRESS(l->data)) == G_SOCKET_FAMILY_IPV4) {
+      return G_INET_ADDRESS(l->data);
+    }
+  }
+  return list != nullptr ? G_INET_ADDRESS(list->data) : nullptr;
+}
+
+/// The GstStructures in rtpsession's "source-stats" (a GValueArray, deprecated but what it returns).
+G_GNUC_BEGIN_IGNORE_DEPRECATIONS
+std::vector<const GstStructure*> structures_in(const GValue* arr_val) {
+  std::vector<const GstStructure*> out;
+  if (arr_val == nullptr || g_strcmp0(G_VALUE_TYPE_NAME(arr_val), "GValueArray") != 0) {
+    return out;
+  }
+  auto* arr = static_cast<GValueArray*>(g_value_get_boxed(arr_val));
+  for (guint i = 0; arr != nullptr && i < arr->n_values; ++i) {
+    if (GST_VALUE_HOLDS_STRUCTURE(&arr->values[i])) {
+      out.push_back(gst_value_get_structure(&arr->values[i]));
+    }
+  }
+  return out;
+}
+G_GNUC_END_IGNORE_DEPRECATIONS
+
+struct ResolveRequest {
+  Publisher* self;
+  bool for_start;
+};
+
+}  // namespace
+
+Publisher::Publisher(PublisherConfig cfg, std::string description, common::MainLoop& loop)
+    : cfg_(std::move(cfg)), description_(std::move(description)), loop_(loop), cancellable_(g_cancellable_new()) {}
+
+Publisher::~Publisher() {
+  g_cancellable_cancel(cancellable_.get());
+  teardown();
+}
+
+void Publisher::start() {
+  // Bind now: a taken port is a configuration problem, reported before anything runs.
+  const GSocketFamily family =
+      cfg_.destination.host.find(':') != std::string::npos ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
+  sockets_ = open_local_sockets(cfg_.local_port, family);
+  spdlog::info("local RTP port {} / RTCP port {} (send and receive)", sockets_.port, sockets_.port + 1);
+  tick_timer_.reset(g_timeout_add(
+      100,
+      [](gpointer p) -> gboolean {
+        static_cast<Publisher*>(p)->tick();
+        return G_SOURCE_CONTINUE;
+      },
+      this));
+  stats_timer_.reset(g_timeout_add_seconds(
+      10,
+      [](gpointer p) -> gboolean {
+        static_cast<Publisher*>(p)->log_stats();
+        return G_SOURCE_CONTINUE;
+      },
+      this));
+  last_stats_.at = Clock::now();
+  attempt();
+}
+
+void Publisher::attempt() {
+  retry_timer_.release();
+  if (phase_ == Phase::stopping) {
+    return;
+  }
+  const std::string& host = cfg_.destination.host;
+  if (g_hostname_is_ip_address(host.c_str())) {
+    launch(host);
+    return;
+  }
+  phase_ = Phase::resolving;
+  resolve_async(true);
+}
+
+void Publisher::resolve_async(bool for_start) {
+  resolve_in_flight_ = true;
+  common::GObjectPtr<GResolver> resolver(g_resolver_get_default());
+  g_resolver_lookup_by_name_async(resolver.get(), cfg_.destination.host.c_str(), cancellable_.get(),
+                                  &Publisher::resolve_cb, new ResolveRequest{this, for_start});
+}
+
+void Publisher::resolve_cb(GObject* source, GAsyncResult* res, gpointer data) {
+  std::unique_ptr<ResolveRequest> req(static_cast<ResolveRequest*>(data));
+  GError* raw = nullptr;
+  GList* list = g_resolver_lookup_by_name_finish(G_RESOLVER(source), res, &raw);
+  common::GErrorPtr err(raw);
+  if (err && g_error_matches(err.get(), G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
+    return;  // the publisher is gone
+  }
+  Publisher* self = req->self;
+  self->resolve_in_flight_ = false;
+  GInetAddress* addr = list != nullptr ? pick_address(list) : nullptr;
+  if (req->for_start) {
+    if (self->phase_ == Phase::resolving) {
+      self->on_resolved(addr, err ? err->message : "no address");
+    }
+  } else if (addr != nullptr && self->pipeline_) {
+    const std::string now = address_string(addr);
+    if (now != self->address_) {
+      spdlog::info("destination {} now resolves to {} (was {})", self->cfg_.destination.host, now, self->address_);
+      self->address_ = now;
+      for (const char* name : {element::rtp_sink, element::rtcp_sink}) {
+        if (auto sink = common::bin_child(self->pipeline_.get(), name)) {
+          g_object_set(sink.get(), "host", now.c_str(), nullptr);
+        }
+      }
+    }
+  } else if (err) {
+    spdlog::warn("re-resolving {}: {}", self->cfg_.destination.host, err->message);
+  }
+  if (list != nullptr) {
+    g_resolver_free_addresses(list);
+  }
+}
+
+void Publisher::on_resolved(GInetAddress* address, const std::string& error) {
+  if (address == nullptr) {
+    fail(fmt::format("cannot resolve {}: {}", cfg_.destination.host, error));
+    return;
+  }
+  launch(address_string(address));
+}
+
+void Publisher::launch(const std::string& address) {
+  address_ = address;
+  GError* raw = nullptr;
+  auto pipeline = common::adopt_floating(gst_parse_launch(description_.c_str(), &raw));
+  common::GErrorPtr err(raw);
+  if (!pipeline || err) {
+    // The description is fixed: a parse failure will not heal by retrying soon, but an
+    // element can appear (plugin installed) or a device reappear; keep backing off.
+    fail(fmt::format("pipeline does not parse: {}", err ? err->message : "unknown error"));
+    return;
+  }
+  pipeline_ = std::move(pipeline);
+  const bool v6 = sockets_.family == G_SOCKET_FAMILY_IPV6;
+  const char* sock_prop = v6 ? "socket-v6" : "socket";
+  auto rtp_sink = common::bin_child(pipeline_.get(), element::rtp_sink);
+  auto rtcp_sink = common::bin_child(pipeline_.get(), element::rtcp_sink);
+  auto rtcp_src = common::bin_child(pipeline_.get(), element::rtcp_src);
+  auto encoder = common::bin_child(pipeline_.get(), element::encoder);
+  if (!rtp_sink || !rtcp_sink || !rtcp_src || !encoder) {
+    fail("pipeline description lacks the named rtp/rtcp/encoder elements");
+    return;
+  }
+  g_object_set(rtp_sink.get(), sock_prop, sockets_.rtp.get(), "close-socket", FALSE, "host", address.c_str(),
+               nullptr);
+  g_object_set(rtcp_sink.get(), sock_prop, sockets_.rtcp.get(), "close-socket", FALSE, "host", address.c_str(),
+               nullptr);
+  g_object_set(rtcp_src.get(), "socket", sockets_.rtcp.get(), "close-socket", FALSE, nullptr);
+  probes_.attach(encoder.get());
+
+  common::BusPtr bus(gst_element_get_bus(pipeline_.get()));
+  bus_watch_.reset(gst_bus_add_watch(bus.get(), &Publisher::bus_cb, this));
+
+  phase_ = Phase::running;
+  streaming_ = false;
+  frames_at_start_ = counters_.frames.load();
+  started_at_ = Clock::now();
+  last_progress_ = started_at_;
+  spdlog::info("starting pipeline -> {}:{} ({})", address, cfg_.destination.port, cfg_.destination.host);
+  if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
+    // The bus usually carries the reason; give it a moment through the bus watch,
+    // but make sure we restart even if no error message comes.
+    std::string reason = "state change to PLAYING failed";
+    if (common::MessagePtr m{gst_bus_pop_filtered(bus.get(), GST_MESSAGE_ERROR)}) {
+      GError* e = nullptr;
+      gst_message_parse_error(m.get(), &e, nullptr);
+      common::GErrorPtr eptr(e);
+      reason = fmt::format("{}: {}", GST_OBJECT_NAME(GST_MESSAGE_SRC(m.get())), eptr ? eptr->message : "error");
+    }
+    fail(reason);
+  }
+}
+
+void Publisher::teardown() {
+  bus_watch_.reset();
+  probes_.detach();
+  if (pipeline_) {
+    gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+    pipeline_.reset();
+  }
+  streaming_ = false;
+}
+
+void Publisher::fail(const std::string& cause) {
+  if (phase_ == Phase::stopping) {
+    return;
+  }
+  teardown();
+  const auto delay = backoff_.on_failure(Clock::now());
+  spdlog::error("pipeline failed: {}; restarting in {:.1f} s", cause, static_cast<double>(delay.count()) / 1000.0);
+  common::systemd::notify_status("restarting after: " + cause);
+  phase_ = Phase::waiting;
+  retry_timer_.reset(g_timeout_add(
+      static_cast<guint>(delay.count()),
+      [](gpointer p) -> gboolean {
+        static_cast<Publisher*>(p)->attempt();
+        return G_SOURCE_REMOVE;
+      },
+      this));
+}
+
+gboolean Publisher::bus_cb(GstBus*, GstMessage* msg, gpointer self) {
+  static_cast<Publisher*>(self)->handle_message(msg);
+  return G_SOURCE_CONTINUE;
+}
+
+void Publisher::handle_message(GstMessage* msg) {
+  switch (GST_MESSAGE_TYPE(msg)) {
+    case GST_MESSAGE_ERROR: {
+      GError* e = nullptr;
+      gchar* dbg = nullptr;
+      gst_message_parse_error(msg, &e, &dbg);
+      common::GErrorPtr err(e);
+      common::GCharPtr debug(dbg);
+      const std::string cause = fmt::format("{}: {}{}", GST_OBJECT_NAME(GST_MESSAGE_SRC(msg)),
+                                            err ? err->message : "error",
+                                            debug ? fmt::format(" ({})", debug.get()) : "");
+      if (phase_ == Phase::stopping) {
+        spdlog::warn("during shutdown: {}", cause);
+        finish_shutdown();
+        return;
+      }
+      fail(cause);
+      return;
+    }
+    case GST_MESSAGE_WARNING: {
+      GError* e = nullptr;
+      gst_message_parse_warning(msg, &e, nullptr);
+      common::GErrorPtr err(e);
+      const char* src = GST_OBJECT_NAME(GST_MESSAGE_SRC(msg));
+      const bool send_failure = g_str_equal(src, element::rtp_sink) || g_str_equal(src, element::rtcp_sink);
+      if (send_failure) {
+        ++send_failures_;
+        maybe_reresolve();
+      }
+      const auto now = Clock::now();
+      if (!send_failure || now - last_send_warning_log_ >= 10s) {
+        spdlog::warn("{}: {}", src, err ? err->message : "warning");
+        if (send_failure) {
+          last_send_warning_log_ = now;
+        }
+      }
+      return;
+    }
+    case GST_MESSAGE_EOS:
+      if (phase_ == Phase::stopping) {
+        finish_shutdown();
+      } else {
+        fail("unexpected end of stream from the source");
+      }
+      return;
+    default:
+      return;
+  }
+}
+
+void Publisher::maybe_reresolve() {
+  if (g_hostname_is_ip_address(cfg_.destination.host.c_str()) || resolve_in_flight_) {
+    return;
+  }
+  const auto now = Clock::now();
+  if (now - last_reresolve_ < kReresolveInterval) {
+    return;
+  }
+  last_reresolve_ = now;
+  resolve_async(false);
+}
+
+void Publisher::tick() {
+  probes_.flush_pending();
+  if (phase_ != Phase::running) {
+    return;
+  }
+  const auto now = Clock::now();
+  const std::uint64_t frames = counters_.frames.load();
+  if (frames != frames_last_tick_) {
+    frames_last_tick_ = frames;
+    last_progress_ = now;
+  }
+  if (!streaming_ && frames > frames_at_start_) {
+    streaming_ = true;
+    backoff_.streaming_since(now);
+    spdlog::info("streaming: frames flowing to {}:{}", address_, cfg_.destination.port);
+    common::systemd::notify_status(fmt::format("streaming to {}", cfg_.destination.to_string()));
+    if (!ready_notified_) {
+      ready_notified_ = true;
+      common::systemd::notify_ready(fmt::format("streaming to {}", cfg_.destination.to_string()));
+    }
+  }
+  if (!streaming_ && now - started_at_ > kFirstFrameTimeout) {
+    fail(fmt::format("no frame within {} s of starting", kFirstFrameTimeout.count()));
+  } else if (streaming_ && now - last_progress_ > kStallTimeout) {
+    fail(fmt::format("no frame for {} s (source stalled)", kStallTimeout.count()));
+  }
+}
+
+std::optional<ReceiverReport> Publisher::receiver_report() const {
+  if (!pipeline_) {
+    return std::nullopt;
+  }
+  auto rtpbin = common::bin_child(pipeline_.get(), element::rtpbin);
+  if (!rtpbin) {
+    return std::nullopt;
+  }
+  GstElement* raw_session = nullptr;
+  g_signal_emit_by_name(rtpbin.get(), "get-session", 0u, &raw_session);
+  common::ElementPtr session(raw_session);
+  if (!session) {
+    return std::nullopt;
+  }
+  GstStructure* raw_stats = nullptr;
+  g_object_get(session.get(), "stats", &raw_stats, nullptr);
+  std::unique_ptr<GstStructure, decltype(&gst_structure_free)> stats(raw_stats, &gst_structure_free);
+  if (!stats) {
+    return std::nullopt;
+  }
+  const GValue* arr_val = gst_structure_get_value(stats.get(), "source-stats");
+  for (const GstStructure* s : structures_in(arr_val)) {
+    gboolean internal = FALSE;
+    gboolean have_rb = FALSE;
+    if (!gst_structure_get_boolean(s, "internal", &internal) || !internal ||
+        !gst_structure_get_boolean(s, "have-rb", &have_rb) || !have_rb) {
+      continue;
+    }
+    guint fraction = 0;
+    gint lost = 0;
+    guint jitter = 0;
+    guint rtt = 0;
+    gint clock_rate = 90000;
+    gst_structure_get_uint(s, "rb-fractionlost", &fraction);
+    gst_structure_get_int(s, "rb-packetslost", &lost);
+    gst_structure_get_uint(s, "rb-jitter", &jitter);
+    gst_structure_get_uint(s, "rb-round-trip", &rtt);
+    gst_structure_get_int(s, "clock-rate", &clock_rate);
+    if (clock_rate <= 0) {
+      clock_rate = 90000;
+    }
+    ReceiverReport rr;
+    rr.fraction_lost = fraction / 256.0;
+    rr.packets_lost = lost;
+    rr.jitter_ms = 1000.0 * jitter / clock_rate;
+    rr.rtt_ms = 1000.0 * rtt / 65536.0;
+    return rr;
+  }
+  return std::nullopt;
+}
+
+void Publisher::log_stats() {
+  const auto now = Clock::now();
+  Snapshot cur{counters_.frames.load(), counters_.bytes.load(), counters_.keyframes.load(),
+               counters_.forced_idrs.load(), now};
+  StatsInterval s;
+  s.seconds = std::chrono::duration<double>(now - last_stats_.at).count();
+  s.frames = cur.frames - last_stats_.frames;
+  s.bytes = cur.bytes - last_stats_.bytes;
+  s.forced_idrs = cur.forced - last_stats_.forced;
+  const std::uint64_t keys = cur.keyframes - last_stats_.keyframes;
+  s.periodic_idrs = keys > s.forced_idrs ? keys - s.forced_idrs : 0;
+  s.rr = receiver_report();
+  last_stats_ = cur;
+  std::string line = format_stats_line(s);
+  if (send_failures_ > 0) {
+    line += fmt::format(", send failures {}", send_failures_);
+    send_failures_ = 0;
+  }
+  if (phase_ != Phase::running) {
+    line += " (not streaming: waiting to restart)";
+  }
+  spdlog::info("{}", line);
+}
+
+void Publisher::shutdown() {
+  if (phase_ == Phase::stopping) {
+    return;
+  }
+  common::systemd::notify_stopping();
+  const bool can_drain = pipeline_ && phase_ == Phase::running;
+  phase_ = Phase::stopping;
+  retry_timer_.reset();
+  g_cancellable_cancel(cancellable_.get());
+  if (!can_drain) {
+    finish_shutdown();
+    return;
+  }
+  gst_element_send_event(pipeline_.get(), gst_event_new_eos());
+  stop_timer_.reset(g_timeout_add(
+      static_cast<guint>(kStopTimeout.count()),
+      [](gpointer p) -> gboolean {
+        auto* self = static_cast<Publisher*>(p);
+        self->stop_timer_.release();
+        spdlog::debug("EOS did not drain in time; stopping anyway");
+        self->finish_shutdown();
+        return G_SOURCE_REMOVE;
+      },
+      this));
+}
+
+void Publisher::finish_shutdown() {
+  stop_timer_.reset();
+  teardown();
+  tick_timer_.reset();
+  stats_timer_.reset();
+  spdlog::info("stopped: {} frames sent, {} forced IDRs", counters_.frames.load(), counters_.forced_idrs.load());
+  loop_.quit(0);
+}
+
+}  // namespace veter::publisher

@@ -1,0 +1,102 @@
+// The real machine behind selection.hpp's Environment.
+#include <fcntl.h>
+#include <linux/videodev2.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+#include <gst/gst.h>
+#include <spdlog/spdlog.h>
+
+#include "veter/common/gst_ptr.hpp"
+#include "veter/publisher/selection.hpp"
+
+namespace veter::publisher {
+
+namespace {
+
+using common::adopt_floating;
+using common::BusPtr;
+using common::CapsPtr;
+using common::ElementPtr;
+using common::MessagePtr;
+
+bool has_element(const std::string& name) {
+  common::GstPtr<GstElementFactory> f(gst_element_factory_find(name.c_str()));
+  return f != nullptr;
+}
+
+/// Run "nvarguscamerasrc sensor-id=N num-buffers=1 ! fakesink" and wait for a frame (EOS) or an error.
+bool argus_sensor_answers(int sensor_id) {
+  const auto desc = fmt::format("nvarguscamerasrc sensor-id={} num-buffers=1 ! fakesink", sensor_id);
+  GError* raw_err = nullptr;
+  auto pipeline = adopt_floating(gst_parse_launch(desc.c_str(), &raw_err));
+  common::GErrorPtr err(raw_err);
+  if (!pipeline || err) {
+    return false;
+  }
+  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+  BusPtr bus(gst_element_get_bus(pipeline.get()));
+  MessagePtr msg(gst_bus_timed_pop_filtered(bus.get(), 10 * GST_SECOND,
+                                            static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
+  const bool ok = msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS;
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  return ok;
+}
+
+std::vector<std::string> v4l2_capture_devices() {
+  std::vector<std::string> out;
+  for (int i = 0; i < 64; ++i) {
+    const std::string path = "/dev/video" + std::to_string(i);
+    const int fd = ::open(path.c_str(), O_RDWR | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
+      continue;
+    }
+    v4l2_capability cap{};
+    if (::ioctl(fd, VIDIOC_QUERYCAP, &cap) == 0) {
+      const auto caps = (cap.capabilities & V4L2_CAP_DEVICE_CAPS) != 0 ? cap.device_caps : cap.capabilities;
+      if ((caps & (V4L2_CAP_VIDEO_CAPTURE | V4L2_CAP_VIDEO_CAPTURE_MPLANE)) != 0 &&
+          (caps & (V4L2_CAP_VIDEO_M2M | V4L2_CAP_VIDEO_M2M_MPLANE)) == 0) {
+        out.push_back(path);
+      }
+    }
+    ::close(fd);
+  }
+  return out;
+}
+
+/// Ask v4l2src (in READY, so it has probed the device) which formats it offers.
+std::optional<V4l2Format> v4l2_format(const std::string& device, int width, int height, int fps) {
+  auto src = adopt_floating(gst_element_factory_make("v4l2src", nullptr));
+  if (!src) {
+    return std::nullopt;
+  }
+  g_object_set(src.get(), "device", device.c_str(), nullptr);
+  if (gst_element_set_state(src.get(), GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
+    gst_element_set_state(src.get(), GST_STATE_NULL);
+    return std::nullopt;
+  }
+  auto pad = common::static_pad(src.get(), "src");
+  CapsPtr offered(gst_pad_query_caps(pad.get(), nullptr));
+  gst_element_set_state(src.get(), GST_STATE_NULL);
+  auto fits = [&](const char* media) {
+    CapsPtr want(gst_caps_from_string(
+        fmt::format("{},width={},height={},framerate={}/1", media, width, height, fps).c_str()));
+    return offered && gst_caps_can_intersect(offered.get(), want.get());
+  };
+  if (fits("video/x-raw")) {
+    return V4l2Format::raw;
+  }
+  if (fits("image/jpeg")) {
+    return V4l2Format::mjpeg;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+Environment system_environment() {
+  return Environment{&has_element, &argus_sensor_answers, &v4l2_capture_devices, &v4l2_format};
+}
+
+}  // namespace veter::publisher
