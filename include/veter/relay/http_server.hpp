@@ -1,0 +1,61 @@
+// A small HTTP listener: libsoup-3 SoupServer on the default GLib main context.
+// Requests are handed to a plain C++ function (HttpRequest -> HttpResponse), so
+// the routing logic is testable without sockets.
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "veter/common/gst_ptr.hpp"
+#include "veter/common/values.hpp"
+
+namespace veter::relay {
+
+struct HttpRequest {
+  std::string method;                         // "GET", "POST", ...
+  std::string path;                           // percent-decoded, e.g. "/v3/paths/get/camera"
+  std::map<std::string, std::string> query;   // decoded query parameters
+};
+
+struct HttpResponse {
+  unsigned status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra response headers (e.g. Allow)
+};
+
+using HttpHandler = std::function<HttpResponse(const HttpRequest&)>;
+
+class HttpServer {
+ public:
+  /// Bind `listen` ("" host = all interfaces; port 0 = pick one) and serve every
+  /// request through `handler` on the default main context. `name` ("api",
+  /// "metrics") is used in log lines and errors. Throws common::UnavailableError
+  /// when the address cannot be bound.
+  HttpServer(std::string name, const common::Endpoint& listen, HttpHandler handler);
+  HttpServer(const HttpServer&) = delete;
+  HttpServer& operator=(const HttpServer&) = delete;
+  ~HttpServer();
+
+  /// The port actually bound (useful with port 0).
+  [[nodiscard]] std::uint16_t port() const { return port_; }
+  [[nodiscard]] const std::string& name() const { return name_; }
+
+ private:
+  static void on_request(SoupServer* server, SoupServerMessage* msg, const char* path, GHashTable* query,
+                         gpointer self) noexcept;
+  void serve(SoupServerMessage* msg, const char* path, GHashTable* query) noexcept;
+
+  std::string name_;
+  HttpHandler handler_;
+  common::GObjectPtr<SoupServer> server_;
+  std::uint16_t port_ = 0;
+};
+
+}  // namespace veter::relay

@@ -1,0 +1,18 @@
+#include "veter/relay/control_plane.hpp"
+
+#include "veter/relay/http_api.hpp"
+#include "veter/relay/metrics.hpp"
+
+namespace veter::relay {
+
+ControlPlane::ControlPlane(const RelayConfig& cfg, RelayModel& model)
+    : hooks_(cfg), api_(start_api_server(cfg.api, model)), metrics_(start_metrics_server(cfg.metrics, model)) {}
+
+ControlPlane::~ControlPlane() {
+  // Listeners first (no new requests), then the hooks (terminated, bounded).
+  metrics_.reset();
+  api_.reset();
+  hooks_.terminate_all();
+}
+
+}  // namespace veter::relay
