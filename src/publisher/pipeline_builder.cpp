@@ -16,6 +16,12 @@ const char* x264_preset(const PublisherConfig& cfg) {
   return pixels_per_second > 1280LL * 720 * 15 ? "ultrafast" : "superfast";
 }
 
+/// x264 frame threads: 1 (no added delay) up to 720p30 worth of pixels, 0 (auto) above.
+int x264_threads(const PublisherConfig& cfg) {
+  const long long pixels_per_second = 1LL * cfg.width * cfg.height * cfg.fps;
+  return pixels_per_second <= 1280LL * 720 * 30 ? 1 : 0;
+}
+
 /// Low-latency VBV: three frame intervals (at least 50 ms).
 int vbv_ms(const PublisherConfig& cfg) { return std::max(50, 3000 / cfg.fps); }
 
@@ -50,10 +56,13 @@ EncoderSettings encoder_settings(const PublisherConfig& cfg, EncoderKind encoder
               fmt::format("rate-control=cbr bitrate={} key-int-max={} b-frames=0 target-usage=7", kbps, gop),
               std::string(kAu) + ",profile=constrained-baseline"};
     case EncoderKind::x264enc:
+      // One slice per picture: rtph264pay config-interval=-1 puts SPS/PPS before every IDR
+      // *slice*, which would split a multi-slice IDR (zerolatency's sliced threads) in two.
+      // Frame threads add a frame of delay each, so one thread up to 720p30, auto above.
       return {"video/x-raw,format=I420",
               fmt::format("tune=zerolatency speed-preset={} bitrate={} vbv-buf-capacity={} key-int-max={} "
-                          "bframes=0",
-                          x264_preset(cfg), kbps, vbv_ms(cfg), gop),
+                          "bframes=0 sliced-threads=false threads={}",
+                          x264_preset(cfg), kbps, vbv_ms(cfg), gop, x264_threads(cfg)),
               std::string(kAu) + ",profile=constrained-baseline"};
     case EncoderKind::openh264enc:
       return {"video/x-raw,format=I420",

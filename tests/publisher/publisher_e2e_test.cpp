@@ -1,0 +1,143 @@
+// veter-publisher end to end: the real binary streams the test source to a
+// GStreamer receiver in this process, which decodes it and reads the SEI.
+#include <gtest/gtest.h>
+
+#include <csignal>
+#include <thread>
+
+#include "process.hpp"
+#include "rtp_receiver.hpp"
+
+using namespace std::chrono_literals;
+using veter::test::free_udp_port;
+using veter::test::Process;
+using veter::test::RtpH264Receiver;
+using veter::test::TempDir;
+
+namespace {
+
+struct Ports {
+  int dest = free_udp_port(true);   // the receiver's RTP port (RTCP +1)
+  int local = free_udp_port(true);  // the publisher's local RTP port (RTCP +1)
+};
+
+/// keyframe_interval 3600 (two minutes): any IDR after the first one is a forced one.
+Process start_publisher(const Ports& p, const TempDir& dir, int keyframe_interval = 3600) {
+  const auto cfg = dir.write("publisher.yml", "keyframe_interval: " + std::to_string(keyframe_interval) + "\n");
+  return Process({VETER_PUBLISHER_BIN, "--config", cfg, "--source", "test", "--encoder", "x264enc", "640x360", "30",
+                  "800", "--host", "127.0.0.1", "--port", std::to_string(p.dest), "--local-port",
+                  std::to_string(p.local)});
+}
+
+std::size_t keyframes_after(const std::vector<RtpH264Receiver::AccessUnit>& aus,
+                            std::chrono::steady_clock::time_point t, std::chrono::steady_clock::time_point until) {
+  std::size_t n = 0;
+  for (const auto& au : aus) {
+    n += (au.keyframe && au.arrival > t && au.arrival <= until) ? 1 : 0;
+  }
+  return n;
+}
+
+}  // namespace
+
+TEST(PublisherE2E, DecodesStampedFramesFromSymmetricPortsAndStopsCleanly) {
+  Ports ports;
+  TempDir dir;
+  RtpH264Receiver rx(ports.dest);
+  rx.start();
+  auto pub = start_publisher(ports, dir);
+  ASSERT_TRUE(rx.wait_for_frames(60, 10s)) << "decoded " << rx.decoded_frames() << "\n" << pub.err();
+  EXPECT_EQ(rx.last_size(), (std::pair<int, int>{640, 360}));
+
+  const auto aus = rx.access_units();
+  ASSERT_GE(aus.size(), 60U);
+  std::int64_t prev = 0;
+  for (std::size_t i = 0; i < aus.size(); ++i) {
+    ASSERT_TRUE(aus[i].capture_us.has_value()) << "access unit " << i << " has no capture-time SEI";
+    EXPECT_GT(*aus[i].capture_us, prev) << "access unit " << i;
+    prev = *aus[i].capture_us;
+  }
+  // Stamped with the wall clock of capture: within a few seconds of now.
+  const std::int64_t now_us = g_get_real_time();
+  EXPECT_LT(now_us - prev, 5'000'000);
+  EXPECT_GE(now_us - prev, 0);
+
+  // Symmetric RTP: RTP from local_port, RTCP sender reports from local_port+1.
+  EXPECT_EQ(rx.rtp_sender_port(), ports.local);
+  const auto rtcp_from = rx.wait_rtcp_sender_port(15s);
+  ASSERT_TRUE(rtcp_from.has_value()) << "no RTCP from the publisher";
+  EXPECT_EQ(*rtcp_from, ports.local + 1);
+
+  const auto t0 = std::chrono::steady_clock::now();
+  pub.signal(SIGTERM);
+  const auto status = pub.wait(5s);
+  ASSERT_TRUE(status.has_value()) << "did not exit after SIGTERM";
+  EXPECT_EQ(*status, 0) << pub.err();
+  std::cerr << "SIGTERM -> exit took "
+            << std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - t0).count()
+            << " ms\n";
+}
+
+TEST(PublisherE2E, PliForcesAnIdrWithin500msAndIsRateLimited) {
+  Ports ports;
+  TempDir dir;
+  RtpH264Receiver rx(ports.dest);
+  rx.start();
+  auto pub = start_publisher(ports, dir);
+  ASSERT_TRUE(rx.wait_for_frames(30, 10s)) << pub.err();
+  const auto ssrc = rx.ssrc();
+  ASSERT_TRUE(ssrc.has_value());
+  std::this_thread::sleep_for(300ms);  // mid-GOP: the only periodic IDR was the first frame
+
+  const auto before = rx.access_units();
+  std::size_t keyframes_before = 0;
+  for (const auto& au : before) {
+    keyframes_before += au.keyframe ? 1 : 0;
+  }
+  EXPECT_EQ(keyframes_before, 1U) << "GOP of 3600 frames: only the first frame should be an IDR so far";
+
+  const auto sent = std::chrono::steady_clock::now();
+  rx.send_pli(*ssrc, "127.0.0.1", ports.local + 1);
+  std::this_thread::sleep_for(1000ms);
+  const auto aus = rx.access_units();
+  std::optional<std::chrono::milliseconds> delay;
+  for (const auto& au : aus) {
+    if (au.keyframe && au.arrival > sent) {
+      delay = std::chrono::duration_cast<std::chrono::milliseconds>(au.arrival - sent);
+      break;
+    }
+  }
+  ASSERT_TRUE(delay.has_value()) << "no IDR after the PLI\n" << pub.err();
+  EXPECT_LE(delay->count(), 500) << "IDR arrived " << delay->count() << " ms after the PLI";
+  std::cerr << "PLI -> IDR arrival: " << delay->count() << " ms\n";
+
+  // A burst of 10 PLIs in 100 ms: at most one IDR now and one when the 500 ms window ends.
+  std::this_thread::sleep_for(600ms);
+  const auto burst = std::chrono::steady_clock::now();
+  for (int i = 0; i < 10; ++i) {
+    rx.send_pli(*ssrc, "127.0.0.1", ports.local + 1);
+    std::this_thread::sleep_for(10ms);
+  }
+  std::this_thread::sleep_for(1500ms);
+  const auto n = keyframes_after(rx.access_units(), burst, burst + 1500ms);
+  EXPECT_GE(n, 1U);
+  EXPECT_LE(n, 2U) << "rate limit: at most one forced IDR per 500 ms";
+  EXPECT_EQ(pub.stop(), 0);
+}
+
+TEST(PublisherE2E, ClosedDestinationPortThenOpenResumesWithoutRestart) {
+  Ports ports;
+  TempDir dir;
+  auto pub = start_publisher(ports, dir, 30);
+  // Nobody listens on ports.dest: every packet earns an ICMP port-unreachable.
+  std::this_thread::sleep_for(5s);
+  ASSERT_TRUE(pub.running()) << pub.err();
+  RtpH264Receiver rx(ports.dest);
+  rx.start();
+  EXPECT_TRUE(rx.wait_for_frames(30, 10s)) << "decoded " << rx.decoded_frames() << "\n" << pub.err();
+  EXPECT_EQ(rx.last_size(), (std::pair<int, int>{640, 360}));
+  EXPECT_TRUE(pub.running());
+  EXPECT_EQ(pub.err().find("pipeline failed"), std::string::npos) << pub.err();
+  EXPECT_EQ(pub.err().find("restarting"), std::string::npos) << pub.err();
+  EXPECT_EQ(pub.stop(), 0);
+}

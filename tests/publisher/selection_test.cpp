@@ -1,0 +1,145 @@
+// Source and encoder selection against a described machine.
+#include <gtest/gtest.h>
+
+#include <map>
+#include <set>
+
+#include "veter/common/cli.hpp"
+#include "veter/common/values.hpp"
+#include "veter/publisher/selection.hpp"
+
+using namespace veter;
+using namespace veter::publisher;
+
+namespace {
+
+struct FakeMachine {
+  std::set<std::string> elements{"v4l2src", "videotestsrc", "clockoverlay", "jpegdec", "nvvidconv"};
+  std::set<int> argus_sensors;
+  std::vector<std::string> devices;
+  std::map<std::string, V4l2Format> formats;
+  mutable std::vector<std::string> probed;
+
+  Environment env() const {
+    return Environment{
+        [this](const std::string& e) { return elements.count(e) > 0; },
+        [this](int id) {
+          probed.push_back("argus:" + std::to_string(id));
+          return argus_sensors.count(id) > 0;
+        },
+        [this] { return devices; },
+        [this](const std::string& dev, int, int, int) -> std::optional<V4l2Format> {
+          probed.push_back(dev);
+          auto it = formats.find(dev);
+          if (it == formats.end()) {
+            return std::nullopt;
+          }
+          return it->second;
+        }};
+  }
+};
+
+PublisherConfig cfg_with(const std::string& source, const std::string& encoder = "auto", const std::string& device = "") {
+  PublisherConfig c;
+  c.source = source;
+  c.encoder = encoder;
+  c.device = device;
+  return c;
+}
+
+}  // namespace
+
+TEST(Selection, AutoPrefersArgusWhenASensorAnswers) {
+  FakeMachine m;
+  m.elements.insert({"nvarguscamerasrc", "nvv4l2h264enc", "x264enc"});
+  m.argus_sensors = {0};
+  m.devices = {"/dev/video0"};
+  m.formats["/dev/video0"] = V4l2Format::raw;
+  const auto s = select_elements(cfg_with("auto"), m.env());
+  EXPECT_EQ(s.source, SourceKind::argus);
+  EXPECT_EQ(s.device, "0");
+  EXPECT_EQ(s.encoder, EncoderKind::nvv4l2h264enc);
+}
+
+TEST(Selection, AutoFallsBackToTheFirstUsableV4l2Device) {
+  FakeMachine m;
+  m.elements.insert({"nvarguscamerasrc", "x264enc"});  // element present, no sensor answers
+  m.devices = {"/dev/video0", "/dev/video2"};
+  m.formats["/dev/video2"] = V4l2Format::mjpeg;
+  std::vector<std::string> log;
+  const auto s = select_elements(cfg_with("auto"), m.env(), [&](const std::string& l) { log.push_back(l); });
+  EXPECT_EQ(s.source, SourceKind::v4l2);
+  EXPECT_EQ(s.device, "/dev/video2");
+  EXPECT_EQ(s.v4l2_format, V4l2Format::mjpeg);
+  EXPECT_EQ(s.encoder, EncoderKind::x264enc);
+  EXPECT_EQ(m.probed, (std::vector<std::string>{"argus:0", "/dev/video0", "/dev/video2"}));
+  ASSERT_FALSE(log.empty());
+}
+
+TEST(Selection, AutoWithoutCameraIsAClearErrorNeverTheTestPattern) {
+  FakeMachine m;
+  m.elements.insert("x264enc");
+  try {
+    select_elements(cfg_with("auto"), m.env());
+    FAIL() << "selected something without a camera";
+  } catch (const common::UnavailableError& e) {
+    EXPECT_STREQ(e.what(),
+                 "no camera found: tried argus (element nvarguscamerasrc is not installed), v4l2 (no video capture "
+                 "device under /dev/video*); use --source test for the test pattern");
+  }
+}
+
+TEST(Selection, ExplicitSources) {
+  FakeMachine m;
+  m.elements.insert({"x264enc", "nvarguscamerasrc"});
+  m.argus_sensors = {1};
+  m.formats["/dev/video7"] = V4l2Format::raw;
+  EXPECT_EQ(select_elements(cfg_with("test"), m.env()).source, SourceKind::test);
+  const auto a = select_elements(cfg_with("argus", "auto", "1"), m.env());
+  EXPECT_EQ(a.source, SourceKind::argus);
+  EXPECT_EQ(a.device, "1");
+  EXPECT_THROW(select_elements(cfg_with("argus", "auto", "0"), m.env()), common::UnavailableError);
+  EXPECT_THROW(select_elements(cfg_with("argus", "auto", "front"), m.env()), common::ValueError);
+  const auto v = select_elements(cfg_with("v4l2", "auto", "/dev/video7"), m.env());
+  EXPECT_EQ(v.device, "/dev/video7");
+  EXPECT_THROW(select_elements(cfg_with("v4l2", "auto", "/dev/video8"), m.env()), common::UnavailableError);
+}
+
+TEST(Selection, EncoderAutoIsHardwareFirst) {
+  FakeMachine m;
+  m.elements.insert({"x264enc", "openh264enc", "vah264enc"});
+  EXPECT_EQ(select_elements(cfg_with("test"), m.env()).encoder, EncoderKind::vah264enc);
+  m.elements.insert("v4l2h264enc");
+  EXPECT_EQ(select_elements(cfg_with("test"), m.env()).encoder, EncoderKind::v4l2h264enc);
+  m.elements.insert("nvv4l2h264enc");
+  EXPECT_EQ(select_elements(cfg_with("test"), m.env()).encoder, EncoderKind::nvv4l2h264enc);
+  FakeMachine only_openh264;
+  only_openh264.elements.insert("openh264enc");
+  EXPECT_EQ(select_elements(cfg_with("test"), only_openh264.env()).encoder, EncoderKind::openh264enc);
+}
+
+TEST(Selection, MissingEncodersAreNamed) {
+  FakeMachine m;
+  try {
+    select_elements(cfg_with("test"), m.env());
+    FAIL();
+  } catch (const common::UnavailableError& e) {
+    EXPECT_STREQ(e.what(),
+                 "no H.264 encoder on this machine: tried nvv4l2h264enc, v4l2h264enc, vah264enc, x264enc, openh264enc");
+  }
+  m.elements.insert("x264enc");
+  try {
+    select_elements(cfg_with("test", "nvv4l2h264enc"), m.env());
+    FAIL();
+  } catch (const common::UnavailableError& e) {
+    EXPECT_STREQ(e.what(), "encoder nvv4l2h264enc is not available on this machine (no GStreamer element \"nvv4l2h264enc\")");
+  }
+}
+
+TEST(Selection, NvmmBridgeAndDecoderMustExist) {
+  FakeMachine m;
+  m.elements = {"videotestsrc", "clockoverlay", "nvv4l2h264enc"};  // no nvvidconv
+  EXPECT_THROW(select_elements(cfg_with("test"), m.env()), common::UnavailableError);
+  m.elements.insert("nvvidconv");
+  EXPECT_EQ(select_elements(cfg_with("test"), m.env()).encoder, EncoderKind::nvv4l2h264enc);
+}
