@@ -80,6 +80,12 @@ void apply_node(RelayConfig& target, const YAML::Node& doc, const std::string& o
     common::from_yaml(n, s);
     cfg.log_level = common::parse_log_level(s);
   });
+  r.read_with("stats_interval", [&](const YAML::Node& n) {
+    common::from_yaml(n, cfg.stats_interval);
+    if (cfg.stats_interval < 100ms) {
+      throw ValueError("must be at least 100ms");
+    }
+  });
   {
     auto rtsp = r.child("rtsp");
     rtsp.read("listen", cfg.rtsp.listen);
@@ -171,6 +177,7 @@ std::string to_yaml(const RelayConfig& cfg) {
   YAML::Emitter e;
   e << YAML::BeginMap;
   e << YAML::Key << "log_level" << YAML::Value << std::string(common::to_string(cfg.log_level));
+  e << YAML::Key << "stats_interval" << YAML::Value << common::format_duration(cfg.stats_interval);
   e << YAML::Key << "rtsp" << YAML::Value << YAML::BeginMap;
   e << YAML::Key << "listen" << YAML::Value << YAML::DoubleQuoted << cfg.rtsp.listen.to_string();
   e << YAML::Key << "transports" << YAML::Value << YAML::Flow << cfg.rtsp.transports;

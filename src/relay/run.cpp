@@ -9,6 +9,7 @@
 #include "veter/common/main_loop.hpp"
 #include "veter/common/systemd_notify.hpp"
 #include "veter/common/version.hpp"
+#include "veter/relay/relay.hpp"
 #include "veter/relay/relay_config.hpp"
 
 namespace veter::relay {
@@ -38,10 +39,29 @@ int run(int argc, char** argv) {
     common::set_log_level(cfg.log_level);
     common::MainLoop loop;
     spdlog::info("veter-relay {} starting", common::version());
+
+    Relay relay(cfg);
+    // --- control API / metrics / hooks (issue 5): construct them here from `cfg` and `relay`
+    // --- (relay.on_ready_changed(...) for hooks). Keep them alive until after loop.run().
+    try {
+      relay.start();
+    } catch (const std::runtime_error& e) {
+      throw common::UnavailableError(e.what());
+    }
+    // --- (issue 5) start the API/metrics listeners here, before READY.
+
+    common::systemd::notify_ready("listening");
     common::systemd::Watchdog watchdog;
     watchdog.start();
+    loop.on_shutdown([&](int signum) {
+      spdlog::info("signal {}: shutting down", signum);
+      relay.stop();
+      loop.quit(0);
+    });
     const int code = loop.run();
     common::systemd::notify_stopping();
+    relay.stop();
+    spdlog::info("veter-relay stopped");
     return code;
   });
 }

@@ -53,6 +53,7 @@ struct HttpListenerConfig {
 
 struct RelayConfig {
   common::LogLevel log_level = common::LogLevel::info;
+  common::Duration stats_interval = 10s;  // one stats line per path at info
   RtspConfig rtsp;
   HttpListenerConfig api{true, {"127.0.0.1", 9997}};
   HttpListenerConfig metrics{true, {"127.0.0.1", 9998}};

@@ -1,0 +1,129 @@
+// Always-on ingest for one path: UDP RTP in (filtered and counted per packet),
+// H.264 depayloaded and parsed, access units handed to the fan-out; RTCP
+// receiver reports and keyframe requests (PLI) back to the publisher.
+//
+// Threads: the packet probe and the access-unit callback run on the ingest
+// pipeline's streaming thread and touch only atomics and mutex_-protected
+// state; everything else (tick, snapshots, PLI sending) runs on the main loop.
+#pragma once
+
+#include <gio/gio.h>
+#include <gst/gst.h>
+
+#include <array>
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "veter/common/gst_ptr.hpp"
+#include "veter/relay/packet_filter.hpp"
+#include "veter/relay/relay_config.hpp"
+#include "veter/relay/relay_model.hpp"
+#include "veter/relay/rtp_stats.hpp"
+
+namespace veter::relay {
+
+class Ingest {
+ public:
+  /// Called on the streaming thread for every parsed access unit (transfer none).
+  using AccessUnitSink = std::function<void(GstBuffer* au)>;
+  using Clock = std::chrono::steady_clock;
+
+  Ingest(PathConfig cfg, AccessUnitSink sink);
+  ~Ingest();
+  Ingest(const Ingest&) = delete;
+  Ingest& operator=(const Ingest&) = delete;
+
+  /// Bind the ports and start the pipeline; throws std::runtime_error on failure.
+  void start();
+  void stop();
+
+  /// Main loop, every ~100 ms: readiness, logs, receiver reports, pending keyframe requests.
+  void tick();
+  /// Ask the publisher for an IDR (RTCP PLI), at most once per 500 ms. Main loop.
+  void request_keyframe(const char* why);
+  void on_ready_changed(std::function<void(bool ready)> cb) { ready_cb_ = std::move(cb); }
+
+  [[nodiscard]] bool ready() const { return ready_; }
+  [[nodiscard]] std::optional<std::chrono::system_clock::time_point> ready_time() const { return ready_time_; }
+  [[nodiscard]] IngestSnapshot snapshot() const;
+  [[nodiscard]] std::optional<TrackSnapshot> track() const;
+  [[nodiscard]] std::uint64_t bytes_received() const { return bytes_.load(); }
+  [[nodiscard]] std::uint64_t keyframe_requests_sent() const { return plis_sent_; }
+  [[nodiscard]] const PathConfig& config() const { return cfg_; }
+
+ private:
+  static GstPadProbeReturn on_rtp_probe(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn on_upstream_event(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  static GstPadProbeReturn on_caps_event(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  static GstFlowReturn on_new_sample(GstElement* sink, gpointer self);
+  static gboolean on_rtcp_readable(GSocket* socket, GIOCondition cond, gpointer self);
+  static gboolean on_bus_message(GstBus* bus, GstMessage* msg, gpointer self);
+
+  bool handle_rtp(GstBuffer* buffer);
+  void handle_access_unit(GstBuffer* buffer);
+  void handle_caps(GstCaps* caps);
+  void read_rtcp();
+  void send_rtcp(const std::vector<std::uint8_t>& packet);
+  void send_receiver_report(bool with_pli);
+  void count_drop(DropReason r) { drops_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
+
+  PathConfig cfg_;
+  AccessUnitSink sink_;
+  common::GObjectPtr<GSocket> rtp_socket_;
+  common::GObjectPtr<GSocket> rtcp_socket_;
+  common::ElementPtr pipeline_;
+  common::SourceId rtcp_watch_;
+  common::SourceId bus_watch_;
+  common::PadProbe rtp_probe_;
+  common::PadProbe upstream_probe_;
+  common::PadProbe caps_probe_;
+
+  // Streaming-thread state, guarded by mutex_.
+  mutable std::mutex mutex_;
+  PacketFilter filter_;
+  RtpStats stats_;
+  std::optional<SourceAddress> publisher_;
+  std::optional<Clock::time_point> last_packet_;
+  std::optional<Clock::time_point> last_idr_;
+  std::optional<double> keyframe_interval_s_;
+  std::optional<TrackSnapshot> track_;
+  bool publisher_changed_ = false;
+  std::string resolution_change_;  // non-empty: log it on the main loop
+
+  // Streaming-thread counters.
+  std::atomic<std::uint64_t> packets_{0};
+  std::atomic<std::uint64_t> bytes_{0};
+  std::atomic<std::uint64_t> access_units_{0};
+  std::array<std::atomic<std::uint64_t>, kDropReasonCount> drops_{};
+  std::atomic<bool> seen_sps_{false};
+  std::atomic<bool> seen_pps_{false};
+  std::atomic<bool> seen_idr_{false};
+  std::atomic<bool> keyframe_wanted_{false};
+
+  // Main-loop state.
+  bool ready_ = false;
+  std::optional<std::chrono::system_clock::time_point> ready_time_;
+  std::function<void(bool)> ready_cb_;
+  std::uint32_t own_ssrc_;
+  common::GObjectPtr<GSocketAddress> rtcp_peer_;  // where the publisher's RTCP comes from
+  struct LastSr {
+    std::uint32_t ntp_middle = 0;
+    Clock::time_point at{};
+  };
+  std::optional<LastSr> last_sr_;
+  Clock::time_point last_rr_{};
+  Clock::time_point last_pli_{};
+  std::uint64_t plis_sent_ = 0;
+  // Rate window.
+  Clock::time_point window_start_{};
+  std::uint64_t window_aus_ = 0;
+  std::uint64_t window_bytes_ = 0;
+  double fps_ = 0;
+  double bitrate_bps_ = 0;
+};
+
+}  // namespace veter::relay

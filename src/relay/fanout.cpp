@@ -1,0 +1,123 @@
+#include "veter/relay/fanout.hpp"
+
+#include <gst/app/gstappsrc.h>
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+namespace veter::relay {
+
+struct Fanout::Entry {
+  GstRTSPMedia* media = nullptr;  // identity only; lifetime tracked by the signal below
+  common::ElementPtr appsrc;
+  common::SignalConnection unprepared;
+  common::PadProbe payload_probe;
+};
+
+namespace {
+// The shared media: no queue, no jitter buffer, only the payloader.
+constexpr const char* kLaunch =
+    "( appsrc name=src is-live=true format=time do-timestamp=true min-latency=0 "
+    "! rtph264pay name=pay0 pt=96 config-interval=-1 )";
+}  // namespace
+
+Fanout::Fanout(std::string path_name, GstRTSPLowerTrans protocols) : name_(std::move(path_name)) {
+  factory_ = common::adopt(gst_rtsp_media_factory_new());
+  gst_rtsp_media_factory_set_launch(factory_.get(), kLaunch);
+  gst_rtsp_media_factory_set_shared(factory_.get(), TRUE);
+  gst_rtsp_media_factory_set_suspend_mode(factory_.get(), GST_RTSP_SUSPEND_MODE_NONE);
+  gst_rtsp_media_factory_set_protocols(factory_.get(), protocols);
+  gst_rtsp_media_factory_set_latency(factory_.get(), 0);
+  gst_rtsp_media_factory_set_eos_shutdown(factory_.get(), FALSE);
+  configure_ = common::SignalConnection(
+      factory_.get(), g_signal_connect(factory_.get(), "media-configure", G_CALLBACK(&Fanout::on_media_configure), this));
+}
+
+Fanout::~Fanout() {
+  configure_.disconnect();
+  std::lock_guard lock(mutex_);
+  entries_.clear();
+}
+
+void Fanout::on_media_configure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer self) {
+  static_cast<Fanout*>(self)->attach(media);
+}
+
+void Fanout::on_media_unprepared(GstRTSPMedia* media, gpointer self) { static_cast<Fanout*>(self)->detach(media); }
+
+GstPadProbeReturn Fanout::on_payload(GstPad*, GstPadProbeInfo* info, gpointer self) {
+  auto* me = static_cast<Fanout*>(self);
+  std::uint64_t bytes = 0;
+  if ((info->type & GST_PAD_PROBE_TYPE_BUFFER) != 0U) {
+    bytes = gst_buffer_get_size(GST_PAD_PROBE_INFO_BUFFER(info));
+  } else if ((info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) != 0U) {
+    bytes = gst_buffer_list_calculate_size(GST_PAD_PROBE_INFO_BUFFER_LIST(info));
+  }
+  me->payload_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  me->bytes_sent_.fetch_add(bytes * static_cast<std::uint64_t>(std::max(0, me->playing_.load())),
+                            std::memory_order_relaxed);
+  return GST_PAD_PROBE_OK;
+}
+
+void Fanout::attach(GstRTSPMedia* media) {
+  common::ElementPtr bin(gst_rtsp_media_get_element(media));
+  auto entry = std::make_unique<Entry>();
+  entry->media = media;
+  entry->appsrc = common::bin_child(bin.get(), "src");
+  if (!entry->appsrc) {
+    spdlog::error("path {}: media without appsrc", name_);
+    return;
+  }
+  common::CapsPtr caps(gst_caps_from_string("video/x-h264,stream-format=byte-stream,alignment=au"));
+  g_object_set(entry->appsrc.get(), "caps", caps.get(), "max-bytes", static_cast<guint64>(2 * 1024 * 1024),
+               "leaky-type", 2 /* downstream: drop the oldest */, nullptr);
+  if (auto pay = common::bin_child(bin.get(), "pay0")) {
+    auto pad = common::static_pad(pay.get(), "src");
+    entry->payload_probe = common::PadProbe(
+        pad.get(), gst_pad_add_probe(pad.get(),
+                                     static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER |
+                                                                  GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                                     &Fanout::on_payload, this, nullptr));
+  }
+  entry->unprepared = common::SignalConnection(
+      media, g_signal_connect(media, "unprepared", G_CALLBACK(&Fanout::on_media_unprepared), this));
+  spdlog::debug("path {}: shared media created", name_);
+  std::lock_guard lock(mutex_);
+  entries_.push_back(std::move(entry));
+}
+
+void Fanout::detach(GstRTSPMedia* media) {
+  std::unique_ptr<Entry> gone;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e->media == media; });
+    if (it == entries_.end()) {
+      return;
+    }
+    gone = std::move(*it);
+    entries_.erase(it);
+  }
+  spdlog::debug("path {}: shared media released", name_);
+  // `gone` (signal connection, probe, appsrc ref) is released outside the lock.
+}
+
+bool Fanout::has_media() const {
+  std::lock_guard lock(mutex_);
+  return !entries_.empty();
+}
+
+void Fanout::push(GstBuffer* au) {
+  std::lock_guard lock(mutex_);
+  for (auto& e : entries_) {
+    // A new buffer header sharing the memory; the appsrc stamps it with its own
+    // running time (do-timestamp), so publisher clock jumps never reach viewers.
+    GstBuffer* copy = gst_buffer_copy(au);
+    GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION(copy) = GST_CLOCK_TIME_NONE;
+    gst_app_src_push_buffer(GST_APP_SRC(e->appsrc.get()), copy);
+  }
+}
+
+}  // namespace veter::relay

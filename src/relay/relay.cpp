@@ -1,0 +1,156 @@
+#include "veter/relay/relay.hpp"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "veter/relay/fanout.hpp"
+#include "veter/relay/ingest.hpp"
+#include "veter/relay/rtsp_server.hpp"
+
+namespace veter::relay {
+
+struct Relay::Path {
+  PathConfig cfg;
+  std::unique_ptr<Fanout> fanout;
+  std::unique_ptr<Ingest> ingest;
+};
+
+namespace {
+GstRTSPLowerTrans protocols_of(const RtspConfig& cfg) {
+  int flags = 0;
+  for (const auto& t : cfg.transports) {
+    flags |= t == "tcp" ? GST_RTSP_LOWER_TRANS_TCP : GST_RTSP_LOWER_TRANS_UDP;
+  }
+  return static_cast<GstRTSPLowerTrans>(flags);
+}
+}  // namespace
+
+Relay::Relay(RelayConfig cfg) : cfg_(std::move(cfg)) {
+  std::vector<MountTarget> mounts;
+  for (const auto& pc : cfg_.paths) {
+    auto p = std::make_unique<Path>();
+    p->cfg = pc;
+    p->fanout = std::make_unique<Fanout>(pc.name, protocols_of(cfg_.rtsp));
+    Fanout* fanout = p->fanout.get();
+    p->ingest = std::make_unique<Ingest>(pc, [fanout](GstBuffer* au) { fanout->push(au); });
+    Path* raw = p.get();
+    p->ingest->on_ready_changed([this, raw](bool ready) {
+      if (ready_cb_) {
+        ready_cb_(snapshot(*raw), ready);
+      }
+    });
+    mounts.push_back(MountTarget{pc.name, pc.max_readers, p->ingest.get(), fanout});
+    paths_.push_back(std::move(p));
+  }
+  rtsp_ = std::make_unique<RtspServer>(cfg_.rtsp, std::move(mounts));
+}
+
+Relay::~Relay() { stop(); }
+
+void Relay::start() {
+  for (auto& p : paths_) {
+    p->ingest->start();
+  }
+  rtsp_->start();
+  tick_.reset(g_timeout_add(100, &Relay::on_tick, this));
+  const auto interval = static_cast<guint>(std::max<long long>(100, cfg_.stats_interval.count()));
+  stats_.reset(g_timeout_add(interval, &Relay::on_stats, this));
+}
+
+void Relay::stop() {
+  tick_.reset();
+  stats_.reset();
+  if (rtsp_) {
+    rtsp_->stop();
+  }
+  for (auto& p : paths_) {
+    p->ingest->stop();
+  }
+}
+
+gboolean Relay::on_tick(gpointer self) {
+  auto* me = static_cast<Relay*>(self);
+  for (auto& p : me->paths_) {
+    p->ingest->tick();
+  }
+  me->rtsp_->tick();
+  return G_SOURCE_CONTINUE;
+}
+
+gboolean Relay::on_stats(gpointer self) {
+  static_cast<const Relay*>(self)->log_stats();
+  return G_SOURCE_CONTINUE;
+}
+
+PathSnapshot Relay::snapshot(const Path& p) const {
+  PathSnapshot s;
+  s.name = p.cfg.name;
+  s.conf_name = p.cfg.name;
+  s.ready = p.ingest->ready();
+  s.ready_time = p.ingest->ready_time();
+  s.ingest = p.ingest->snapshot();
+  if (s.ready && !s.ingest.publisher_addr.empty()) {
+    s.source_id = s.ingest.publisher_addr.find(':') != std::string::npos
+                      ? fmt::format("[{}]:{}", s.ingest.publisher_addr, s.ingest.publisher_port)
+                      : fmt::format("{}:{}", s.ingest.publisher_addr, s.ingest.publisher_port);
+  }
+  s.track = p.ingest->track();
+  if (s.track) {
+    s.tracks = {s.track->codec};
+  }
+  s.bytes_received = p.ingest->bytes_received();
+  s.bytes_sent = p.fanout->bytes_sent();
+  s.reader_ids = rtsp_->reader_ids(p.cfg.name);
+  return s;
+}
+
+std::vector<PathSnapshot> Relay::paths() const {
+  std::vector<PathSnapshot> out;
+  for (const auto& p : paths_) {
+    out.push_back(snapshot(*p));
+  }
+  return out;
+}
+
+std::optional<PathSnapshot> Relay::path(const std::string& name) const {
+  for (const auto& p : paths_) {
+    if (p->cfg.name == name) {
+      return snapshot(*p);
+    }
+  }
+  return std::nullopt;
+}
+
+std::vector<SessionSnapshot> Relay::sessions() const { return rtsp_->sessions(); }
+
+bool Relay::kick(const std::string& session_id) {
+  const bool ok = rtsp_->kick(session_id);
+  if (ok) {
+    spdlog::info("RTSP session {} kicked", session_id);
+  }
+  return ok;
+}
+
+void Relay::log_stats() const {
+  for (const auto& p : paths_) {
+    const auto s = snapshot(*p);
+    std::string dropped;
+    std::uint64_t dropped_total = 0;
+    for (const auto& [reason, n] : s.ingest.dropped) {
+      if (n > 0) {
+        dropped += fmt::format(" {}={}", reason, n);
+        dropped_total += n;
+      }
+    }
+    spdlog::info("stats {}: {} publisher={} in={:.2f}Mbit/s fps={:.1f} packets={} lost={} reordered={} "
+                 "jitter={:.2f}ms keyframe_requests={} viewers={} out={:.2f}MB dropped={}{}",
+                 s.name, s.ready ? "ready" : "not-ready",
+                 s.ingest.publisher_addr.empty() ? "-"
+                                                 : fmt::format("{}:{}", s.ingest.publisher_addr, s.ingest.publisher_port),
+                 s.ingest.bitrate_bps / 1e6, s.ingest.fps, s.ingest.packets, s.ingest.lost, s.ingest.reordered,
+                 s.ingest.jitter_ms, p->ingest->keyframe_requests_sent(), s.reader_ids.size(),
+                 static_cast<double>(s.bytes_sent) / 1e6, dropped_total, dropped);
+  }
+}
+
+}  // namespace veter::relay
