@@ -223,6 +223,7 @@ void Publisher::fail(const std::string& cause) {
   }
   teardown();
   const auto delay = backoff_.on_failure(Clock::now());
+  restart_delays_.push_back(delay);
   spdlog::error("pipeline failed: {}; restarting in {:.1f} s", cause, static_cast<double>(delay.count()) / 1000.0);
   common::systemd::notify_status("restarting after: " + cause);
   phase_ = Phase::waiting;
@@ -350,27 +351,49 @@ std::optional<ReceiverReport> Publisher::receiver_report() const {
   if (!stats) {
     return std::nullopt;
   }
+  if (spdlog::should_log(spdlog::level::trace)) {
+    common::GCharPtr text(gst_structure_to_string(stats.get()));
+    spdlog::trace("rtpsession stats: {}", text.get());
+  }
   const GValue* arr_val = gst_structure_get_value(stats.get(), "source-stats");
-  for (const GstStructure* s : structures_in(arr_val)) {
+  // Our own source is the internal one; the relay's report blocks about it are kept on
+  // the relay's (remote) source, with rb-ssrc naming ours.
+  const auto sources = structures_in(arr_val);
+  guint own_ssrc = 0;
+  gint clock_rate = 90000;
+  bool have_own = false;
+  for (const GstStructure* s : sources) {
     gboolean internal = FALSE;
+    if (gst_structure_get_boolean(s, "internal", &internal) && internal &&
+        gst_structure_get_uint(s, "ssrc", &own_ssrc)) {
+      have_own = true;
+      gst_structure_get_int(s, "clock-rate", &clock_rate);
+      break;
+    }
+  }
+  if (!have_own) {
+    return std::nullopt;
+  }
+  if (clock_rate <= 0) {
+    clock_rate = 90000;
+  }
+  for (const GstStructure* s : sources) {
+    gboolean internal = TRUE;
     gboolean have_rb = FALSE;
-    if (!gst_structure_get_boolean(s, "internal", &internal) || !internal ||
-        !gst_structure_get_boolean(s, "have-rb", &have_rb) || !have_rb) {
+    guint rb_ssrc = 0;
+    if (!gst_structure_get_boolean(s, "internal", &internal) || internal ||
+        !gst_structure_get_boolean(s, "have-rb", &have_rb) || !have_rb ||
+        !gst_structure_get_uint(s, "rb-ssrc", &rb_ssrc) || rb_ssrc != own_ssrc) {
       continue;
     }
     guint fraction = 0;
     gint lost = 0;
     guint jitter = 0;
     guint rtt = 0;
-    gint clock_rate = 90000;
     gst_structure_get_uint(s, "rb-fractionlost", &fraction);
     gst_structure_get_int(s, "rb-packetslost", &lost);
     gst_structure_get_uint(s, "rb-jitter", &jitter);
     gst_structure_get_uint(s, "rb-round-trip", &rtt);
-    gst_structure_get_int(s, "clock-rate", &clock_rate);
-    if (clock_rate <= 0) {
-      clock_rate = 90000;
-    }
     ReceiverReport rr;
     rr.fraction_lost = fraction / 256.0;
     rr.packets_lost = lost;

@@ -2,7 +2,14 @@
 // GStreamer receiver in this process, which decodes it and reads the SEI.
 #include <gtest/gtest.h>
 
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <csignal>
+#include <cstdio>
+#include <stdexcept>
 #include <thread>
 
 #include "process.hpp"
@@ -140,4 +147,63 @@ TEST(PublisherE2E, ClosedDestinationPortThenOpenResumesWithoutRestart) {
   EXPECT_EQ(pub.err().find("pipeline failed"), std::string::npos) << pub.err();
   EXPECT_EQ(pub.err().find("restarting"), std::string::npos) << pub.err();
   EXPECT_EQ(pub.stop(), 0);
+}
+
+namespace {
+/// A NOTIFY_SOCKET like systemd's: a unix datagram socket collecting sd_notify messages.
+class NotifySocket {
+ public:
+  explicit NotifySocket(const std::string& path) : path_(path) {
+    fd_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path.c_str());
+    if (::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      throw std::runtime_error("bind " + path);
+    }
+  }
+  ~NotifySocket() { ::close(fd_); }
+  NotifySocket(const NotifySocket&) = delete;
+  NotifySocket& operator=(const NotifySocket&) = delete;
+  /// Collect messages until one contains `text` (bounded).
+  bool wait_for(const std::string& text, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+      pollfd p{fd_, POLLIN, 0};
+      if (::poll(&p, 1, 100) > 0) {
+        char buf[4096];
+        const auto n = ::recv(fd_, buf, sizeof(buf), 0);
+        if (n > 0) {
+          all_ += std::string(buf, static_cast<std::size_t>(n)) + "\n";
+        }
+      }
+      if (all_.find(text) != std::string::npos) {
+        return true;
+      }
+    }
+    return false;
+  }
+  [[nodiscard]] const std::string& all() const { return all_; }
+
+ private:
+  std::string path_;
+  int fd_ = -1;
+  std::string all_;
+};
+}  // namespace
+
+TEST(PublisherE2E, NotifiesReadyOnceFramesFlowAndPingsTheWatchdog) {
+  Ports ports;
+  TempDir dir;
+  NotifySocket notify(dir.path() + "/notify.sock");
+  RtpH264Receiver rx(ports.dest);
+  rx.start();
+  Process pub({VETER_PUBLISHER_BIN, "--source", "test", "--encoder", "x264enc", "320x240", "30", "300", "--host",
+               "localhost", "--port", std::to_string(ports.dest), "--local-port", std::to_string(ports.local)},
+              {"NOTIFY_SOCKET=" + dir.path() + "/notify.sock", "WATCHDOG_USEC=400000"});
+  ASSERT_TRUE(notify.wait_for("READY=1", 15s)) << notify.all() << pub.err();
+  EXPECT_TRUE(rx.wait_for_frames(1, 10s)) << "READY without frames reaching the destination";
+  EXPECT_TRUE(notify.wait_for("WATCHDOG=1", 5s)) << notify.all();
+  EXPECT_EQ(pub.stop(), 0);
+  EXPECT_TRUE(notify.wait_for("STOPPING=1", 2s)) << notify.all();
 }

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "veter/common/gst_ptr.hpp"
 #include "veter/common/main_loop.hpp"
@@ -34,6 +35,10 @@ class Publisher {
   void start();
   /// SIGINT/SIGTERM: EOS, then NULL (bounded to ~1 s), then quit the loop with 0.
   void shutdown();
+
+  /// For tests and the stats line: frames encoded so far, and the restart delays used.
+  [[nodiscard]] std::uint64_t frames_sent() const { return counters_.frames.load(); }
+  [[nodiscard]] const std::vector<std::chrono::milliseconds>& restart_delays() const { return restart_delays_; }
 
  private:
   enum class Phase { idle, resolving, running, waiting, stopping };
@@ -73,6 +78,7 @@ class Publisher {
   EncoderCounters counters_;
   EncoderProbes probes_{counters_, std::chrono::milliseconds(500)};
   Backoff backoff_;
+  std::vector<std::chrono::milliseconds> restart_delays_;
   bool ready_notified_ = false;
   std::uint64_t frames_at_start_ = 0;
   std::uint64_t frames_last_tick_ = 0;
