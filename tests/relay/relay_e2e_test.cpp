@@ -86,7 +86,8 @@ TEST(RelayE2E, PublisherToTcpAndUdpViewers) {
   RtspViewer udp(relay.url(), "udp");
   ASSERT_TRUE(tcp.start());
   ASSERT_TRUE(udp.start());
-  EXPECT_TRUE(tcp.wait_frames(90, 60s)) << "tcp frames " << tcp.frames() << " " << tcp.error().value_or("");
+  EXPECT_TRUE(tcp.wait_frames(90, 60s)) << "tcp frames " << tcp.frames() << " " << tcp.error().value_or("")
+                                       << relay.process().err();
   EXPECT_TRUE(udp.wait_frames(90, 60s)) << "udp frames " << udp.frames() << " " << udp.error().value_or("");
   EXPECT_EQ(tcp.width(), 1280);
   EXPECT_EQ(tcp.height(), 720);
@@ -129,7 +130,8 @@ TEST(RelayE2E, ViewersOutliveThePublisher) {
   ASSERT_TRUE(viewer.start());
   TempDir dir;
   const std::string progress = dir.path() + "/progress.txt";
-  Process ffmpeg({"ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", relay.url(), "-an",
+  ASSERT_EQ(access("/usr/bin/ffmpeg", X_OK), 0) << "ffmpeg is needed (scripts/deps.sh installs it)";
+  Process ffmpeg({"/usr/bin/ffmpeg", "-nostdin", "-loglevel", "error", "-rtsp_transport", "tcp", "-i", relay.url(), "-an",
                   "-f", "null", "-progress", progress, "-stats_period", "0.2", "-"});
   ASSERT_TRUE(viewer.wait_frames(60, 60s)) << viewer.error().value_or("");
   const auto ff_deadline = std::chrono::steady_clock::now() + 60s;
@@ -307,8 +309,10 @@ TEST(RelayE2E, StalledViewerIsDroppedOthersUnaffected) {
   // The relay must have closed the stalled connection: reading now hits EOF.
   EXPECT_TRUE(stalled.drain_until_closed(20s));
   EXPECT_TRUE(relay.process().running());
-  std::printf("[ measure ] stalled viewer: good viewer %d frames in 20 s (min %d per 2 s); stalled one closed\n",
-              total, min_window);
+  const std::string log = relay.process().err();
+  const auto pos = log.find("RTSP dropping viewer");
+  std::printf("[ measure ] stalled viewer: good viewer %d frames in 20 s (min %d per 2 s); stalled one closed: %s\n",
+              total, min_window, pos == std::string::npos ? "?" : log.substr(pos, log.find('\n', pos) - pos).c_str());
 }
 
 // 7. A viewer joining mid-GOP makes the relay send a PLI to the publisher.
