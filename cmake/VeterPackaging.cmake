@@ -59,10 +59,13 @@ function(veter_install_component c)
       string(REPLACE "/usr/share/" "${CMAKE_INSTALL_PREFIX}/@DATADIR@/" _veter_unit "${_veter_unit}")
       string(REPLACE "/etc/veter/" "${_veter_etc}/veter/" _veter_unit "${_veter_unit}")
     endif()
-    file(WRITE "@STAGING@/@PKG@.service" "${_veter_unit}")
+    # Staged under a name unique to this DESTDIR and prefix (installs may run concurrently).
+    string(MD5 _veter_tag "$ENV{DESTDIR}|${CMAKE_INSTALL_PREFIX}")
+    file(WRITE "@STAGING@/${_veter_tag}/@PKG@.service" "${_veter_unit}")
     file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/@UNITDIR@" TYPE FILE
          PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-         FILES "@STAGING@/@PKG@.service")
+         FILES "@STAGING@/${_veter_tag}/@PKG@.service")
+    file(REMOVE_RECURSE "@STAGING@/${_veter_tag}")
   ]=])
   set(ETC_CODE "${_veter_etc_code}")
   set(UNIT_SRC "${unit_src}")
@@ -157,6 +160,7 @@ set(CPACK_PACKAGE_NAME "veter")
 set(CPACK_PACKAGE_VENDOR "VETER")
 set(CPACK_PACKAGE_VERSION "${PROJECT_VERSION}")
 set(CPACK_PACKAGE_CONTACT "VETER maintainers <veter-maintainers@localhost>")
+# The Debian synopsis (first Description line) of both packages; the long text is per package.
 set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 # Install with DESTDIR=<staging> and prefix /usr, so that the install-time rules above see the
 # real target prefix (units name /usr/bin, configs go to /etc).
@@ -167,6 +171,7 @@ set(CPACK_COMPONENTS_ALL relay publisher)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
+set(CPACK_STRIP_FILES ON)
 set(CPACK_DEBIAN_PACKAGE_SECTION "video")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
@@ -174,20 +179,18 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 # Runtime plugins (dlopen'ed, so dpkg-shlibdeps can't see them) and the tools the maintainer
 # scripts use. Library dependencies are added by dpkg-shlibdeps.
 set(CPACK_DEBIAN_RELAY_PACKAGE_NAME "veter-relay")
-set(CPACK_COMPONENT_RELAY_DESCRIPTION
-    "VETER camera relay: H.264 RTP/UDP ingest served to any number of RTSP viewers\n"
-    "Receives the robot's stream on UDP and serves it at rtsp://HOST:8555/<path>, with a\n"
-    "MediaMTX-compatible HTTP API and Prometheus metrics. Runs as the systemd unit veter-relay.")
+set(CPACK_DEBIAN_RELAY_DESCRIPTION
+    "veter-relay receives the robot's stream on UDP and serves it at rtsp://HOST:8555/<path>, with a
+MediaMTX-compatible HTTP API and Prometheus metrics. Runs as the systemd unit veter-relay.")
 set(CPACK_DEBIAN_RELAY_PACKAGE_DEPENDS
     "adduser, gstreamer1.0-plugins-base (>= 1.22), gstreamer1.0-plugins-good (>= 1.22), gstreamer1.0-plugins-bad (>= 1.22)")
 set(CPACK_DEBIAN_RELAY_PACKAGE_SUGGESTS "ufw, curl")
 set(CPACK_DEBIAN_RELAY_PACKAGE_CONTROL_EXTRA "${VETER_CONTROL_relay}")
 
 set(CPACK_DEBIAN_PUBLISHER_PACKAGE_NAME "veter-publisher")
-set(CPACK_COMPONENT_PUBLISHER_DESCRIPTION
-    "VETER camera publisher: camera to H.264 RTP/UDP for veter-relay\n"
-    "Captures from a Jetson CSI camera (Argus), a V4L2 device or a test pattern, encodes H.264\n"
-    "(hardware first) and sends it to the relay. Runs as the systemd unit veter-publisher.")
+set(CPACK_DEBIAN_PUBLISHER_DESCRIPTION
+    "veter-publisher captures from a Jetson CSI camera (Argus), a V4L2 device or a test pattern, encodes H.264
+(hardware first) and sends it to the relay. Runs as the systemd unit veter-publisher.")
 set(CPACK_DEBIAN_PUBLISHER_PACKAGE_DEPENDS
     "adduser, gstreamer1.0-plugins-base (>= 1.22), gstreamer1.0-plugins-good (>= 1.22), gstreamer1.0-plugins-bad (>= 1.22), gstreamer1.0-plugins-ugly (>= 1.22)")
 set(CPACK_DEBIAN_PUBLISHER_PACKAGE_RECOMMENDS "gstreamer1.0-x")
