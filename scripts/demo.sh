@@ -23,7 +23,12 @@ trap cleanup INT TERM EXIT
 
 ./build/src/relay/veter-relay --config config/relay.yml &
 pids+=($!)
-sleep 1
+# Wait (bounded) until the relay accepts RTSP connections.
+for _ in $(seq 50); do
+  if (exec 3<>/dev/tcp/127.0.0.1/8555) 2>/dev/null; then break; fi
+  kill -0 "${pids[0]}" 2>/dev/null || { echo "demo: veter-relay did not start (ports 8555/9000 busy?)" >&2; exit 1; }
+  sleep 0.2
+done
 ./build/src/publisher/veter-publisher 1280x720 30 2000 --host 127.0.0.1 --port 9000 --source "$source_arg" &
 pids+=($!)
 

@@ -521,6 +521,11 @@ IngestSnapshot Ingest::snapshot() const {
   return s;
 }
 
+bool Ingest::receiving(std::chrono::milliseconds max_age) const {
+  std::lock_guard lock(mutex_);
+  return last_packet_ && Clock::now() - *last_packet_ <= max_age;
+}
+
 std::optional<TrackSnapshot> Ingest::track() const {
   std::lock_guard lock(mutex_);
   return track_;

@@ -15,6 +15,12 @@ namespace veter::relay {
 
 using Clock = std::chrono::steady_clock;
 
+namespace {
+// A new shared media prepares on its first access unit; without packets this
+// recent, DESCRIBE/SETUP would wait (gst-rtsp-server blocks the request).
+constexpr std::chrono::milliseconds kPrepareNeedsData{700};
+}  // namespace
+
 struct RtspServer::Session {
   std::string id;
   std::string path;
@@ -210,6 +216,12 @@ GstRTSPStatusCode RtspServer::on_pre_describe(GstRTSPClient* client, GstRTSPCont
     spdlog::info("RTSP DESCRIBE /{} from {}: 404, path not ready (no publisher)", m->name, remote_of(client));
     return GST_RTSP_STS_NOT_FOUND;
   }
+  if (!m->fanout->has_media() && !m->ingest->receiving(kPrepareNeedsData)) {
+    // Still "ready" (within ingest.timeout) but silent: building a new media would
+    // wait for data that is not coming, so answer now instead of hanging.
+    spdlog::info("RTSP DESCRIBE /{} from {}: 404, the publisher is silent", m->name, remote_of(client));
+    return GST_RTSP_STS_NOT_FOUND;
+  }
   if (m->max_readers > 0 && me->readers_of(m->name) >= m->max_readers) {
     spdlog::warn("RTSP DESCRIBE /{} from {}: 503, max_readers ({}) reached", m->name, remote_of(client),
                  m->max_readers);
@@ -224,7 +236,7 @@ GstRTSPStatusCode RtspServer::on_pre_setup(GstRTSPClient* client, GstRTSPContext
   if (m == nullptr) {
     return GST_RTSP_STS_OK;
   }
-  if (!m->ingest->ready() && !m->fanout->has_media()) {
+  if (!m->fanout->has_media() && (!m->ingest->ready() || !m->ingest->receiving(kPrepareNeedsData))) {
     // Preparing a media without a publisher would hang the request.
     spdlog::info("RTSP SETUP /{} from {}: 404, path not ready (no publisher)", m->name, remote_of(client));
     return GST_RTSP_STS_NOT_FOUND;

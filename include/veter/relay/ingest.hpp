@@ -48,6 +48,8 @@ class Ingest {
   void on_ready_changed(std::function<void(bool ready)> cb) { ready_cb_ = std::move(cb); }
 
   [[nodiscard]] bool ready() const { return ready_; }
+  /// True when an accepted packet arrived within `max_age` (any thread).
+  [[nodiscard]] bool receiving(std::chrono::milliseconds max_age) const;
   [[nodiscard]] std::optional<std::chrono::system_clock::time_point> ready_time() const { return ready_time_; }
   [[nodiscard]] IngestSnapshot snapshot() const;
   [[nodiscard]] std::optional<TrackSnapshot> track() const;
