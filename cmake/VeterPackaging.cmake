@@ -177,7 +177,11 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 
 # Runtime plugins (dlopen'ed, so dpkg-shlibdeps can't see them) and the tools the maintainer
-# scripts use. Library dependencies are added by dpkg-shlibdeps.
+# scripts use. Library dependencies are added by dpkg-shlibdeps. Elements -> packages:
+#   relay:     appsrc/appsink (base), udpsrc/udpsink, rtpbin, rtph264depay/pay (good), h264parse (bad)
+#   publisher: videotestsrc, videoconvert (base), v4l2src, jpegdec, udp, rtp, rtpbin (good),
+#              h264parse, openh264enc (bad), x264enc (ugly); nvarguscamerasrc/nvv4l2h264enc come
+#              from NVIDIA's L4T packages on a Jetson, not from Debian.
 set(CPACK_DEBIAN_RELAY_PACKAGE_NAME "veter-relay")
 set(CPACK_DEBIAN_RELAY_DESCRIPTION
     "veter-relay receives the robot's stream on UDP and serves it at rtsp://HOST:8555/<path>, with a
@@ -193,6 +197,7 @@ set(CPACK_DEBIAN_PUBLISHER_DESCRIPTION
 (hardware first) and sends it to the relay. Runs as the systemd unit veter-publisher.")
 set(CPACK_DEBIAN_PUBLISHER_PACKAGE_DEPENDS
     "adduser, gstreamer1.0-plugins-base (>= 1.22), gstreamer1.0-plugins-good (>= 1.22), gstreamer1.0-plugins-bad (>= 1.22), gstreamer1.0-plugins-ugly (>= 1.22)")
+# gstreamer1.0-x: clockoverlay (pango), used only by the test pattern source.
 set(CPACK_DEBIAN_PUBLISHER_PACKAGE_RECOMMENDS "gstreamer1.0-x")
 set(CPACK_DEBIAN_PUBLISHER_PACKAGE_CONTROL_EXTRA "${VETER_CONTROL_publisher}")
 
