@@ -14,6 +14,7 @@ std::int64_t monotonic_ns() { return g_get_monotonic_time() * 1000; }
 
 void EncoderProbes::attach(GstElement* encoder) {
   detach();
+  eos_ = false;
   encoder_ = common::ref(encoder);
   auto pad = common::static_pad(encoder, "src");
   buffer_probe_ = common::PadProbe(
@@ -134,6 +135,9 @@ GstPadProbeReturn EncoderProbes::on_upstream_event(GstPad*, GstPadProbeInfo* inf
 GstPadProbeReturn EncoderProbes::on_downstream_event(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<EncoderProbes*>(data);
   GstEvent* ev = GST_PAD_PROBE_INFO_EVENT(info);
+  if (ev != nullptr && GST_EVENT_TYPE(ev) == GST_EVENT_EOS) {
+    self->eos_ = true;
+  }
   // GstVideoEncoder announces a forced keyframe with a downstream force-key-unit event.
   if (ev != nullptr && gst_video_event_is_force_key_unit(ev)) {
     self->counters_.forced_idrs.fetch_add(1, std::memory_order_relaxed);

@@ -324,7 +324,11 @@ void Publisher::tick() {
       common::systemd::notify_ready(fmt::format("streaming to {}", cfg_.destination.to_string()));
     }
   }
-  if (!streaming_ && now - started_at_ > kFirstFrameTimeout) {
+  if (probes_.eos_seen()) {
+    // A live source only ends when its device went away (camera unplugged, argus daemon gone);
+    // don't wait for the RTCP BYE that would carry the EOS to the bus.
+    fail("the source ended the stream (end of stream)");
+  } else if (!streaming_ && now - started_at_ > kFirstFrameTimeout) {
     fail(fmt::format("no frame within {} s of starting", kFirstFrameTimeout.count()));
   } else if (streaming_ && now - last_progress_ > kStallTimeout) {
     fail(fmt::format("no frame for {} s (source stalled)", kStallTimeout.count()));

@@ -63,6 +63,8 @@ struct Combo {
   std::vector<const char*> elements;
 };
 
+void PrintTo(const Combo& c, std::ostream* os) { *os << c.name; }
+
 Selection sel(SourceKind s, EncoderKind e, V4l2Format f = V4l2Format::raw) {
   Selection out;
   out.source = s;

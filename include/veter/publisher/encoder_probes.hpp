@@ -38,6 +38,8 @@ class EncoderProbes {
   void detach();
   /// Main loop: send a remembered key-unit request once the window has passed.
   void flush_pending();
+  /// True once EOS passed the encoder (the source ended the stream).
+  [[nodiscard]] bool eos_seen() const { return eos_.load(); }
 
  private:
   static GstPadProbeReturn on_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer self);
@@ -49,6 +51,7 @@ class EncoderProbes {
   std::int64_t min_interval_ns_;
   std::atomic<std::int64_t> last_forward_ns_{0};
   std::atomic<bool> pending_{false};
+  std::atomic<bool> eos_{false};
   common::ElementPtr encoder_;
   common::PadProbe buffer_probe_;
   common::PadProbe upstream_probe_;
