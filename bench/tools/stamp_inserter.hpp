@@ -1,4 +1,4 @@
-// Test helper: stamps every H.264 access unit passing a pad (byte-stream, alignment=au)
+// Bench/test helper: stamps every H.264 access unit passing a pad (byte-stream, alignment=au)
 // with a veter capture-time SEI, as the publisher does, using the SEI codec of veter_common.
 #pragma once
 
@@ -25,11 +25,11 @@ class StampInserter {
   common::PadProbe probe_;
 };
 
-/// A live sender: videotestsrc → x264enc (baseline, zerolatency) → SEI stamps →
+/// A live sender: videotestsrc → x264enc (the publisher's x264 settings) → SEI stamps →
 /// rtph264pay (config-interval -1) → udpsink 127.0.0.1:port. Stops on destruction.
 class StampedRtpSender {
  public:
-  StampedRtpSender(int port, int width, int height, int fps);
+  StampedRtpSender(int port, int width, int height, int fps, int kbps = 800, const char* pattern = "ball");
   ~StampedRtpSender();
   StampedRtpSender(const StampedRtpSender&) = delete;
   StampedRtpSender& operator=(const StampedRtpSender&) = delete;

@@ -22,6 +22,9 @@ void add_probe_options(CLI::App& app, ProbeOptions& opts) {
                "Decode the video (avdec_h264): adds capture-to-decoded latency and decode errors")
       ->default_str("false");
   app.add_flag("--json", opts.json, "Print one JSON object with every measurement at the end");
+  app.add_option("--samples", opts.samples_file,
+                 "Write each frame's capture-to-arrival latency in ms to FILE, one per line (for plots)")
+      ->type_name("FILE");
   app.callback([&opts]() {
     try {
       const auto scheme = url_scheme(opts.url);

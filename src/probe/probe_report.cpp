@@ -44,6 +44,8 @@ nlohmann::json to_json(const ProbeReport& r) {
                  {"total_ms", r.frozen.total_ms},
                  {"longest_ms", r.frozen.longest_ms},
                  {"threshold_ms", r.frozen.threshold_ms}};
+  j["width"] = r.width ? nlohmann::json(*r.width) : nlohmann::json(nullptr);
+  j["height"] = r.height ? nlohmann::json(*r.height) : nlohmann::json(nullptr);
   j["decode_errors"] = r.decode_errors;
   j["concealed_frames"] = r.concealed_frames;
   j["latency"] = {{"available", r.latency_available()},
@@ -102,6 +104,9 @@ std::string summary_text(const ProbeReport& r) {
   s += fmt::format("rtp packets          {} ({} lost)\n", r.rtp_packets, r.rtp_lost);
   s += fmt::format("frozen intervals     {} (> {:.1f} ms; {:.0f} ms in total, longest {:.0f} ms)\n", r.frozen.count,
                    r.frozen.threshold_ms, r.frozen.total_ms, r.frozen.longest_ms);
+  if (r.width && r.height) {
+    s += fmt::format("picture              {}x{}\n", *r.width, *r.height);
+  }
   if (r.decode) {
     s += fmt::format("decode errors        {} ({} concealed frames)\n", r.decode_errors, r.concealed_frames);
   }

@@ -163,6 +163,8 @@ struct ProbeState {
   PendingFrame pending;
   std::uint64_t decode_errors = 0;
   std::uint64_t concealed = 0;
+  std::optional<int> width;
+  std::optional<int> height;
 };
 
 struct ProbeSession::Impl {
@@ -415,7 +417,7 @@ void ProbeSession::Impl::finish_frame(std::int64_t mono, std::int64_t wall) {
   }
 }
 
-GstPadProbeReturn ProbeSession::Impl::on_decoded(GstPad* /*pad*/, GstPadProbeInfo* info, gpointer self_ptr) {
+GstPadProbeReturn ProbeSession::Impl::on_decoded(GstPad* pad, GstPadProbeInfo* info, gpointer self_ptr) {
   auto* self = static_cast<Impl*>(self_ptr);
   GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
   if (buf == nullptr) {
@@ -423,8 +425,19 @@ GstPadProbeReturn ProbeSession::Impl::on_decoded(GstPad* /*pad*/, GstPadProbeInf
   }
   const std::int64_t mono = g_get_monotonic_time();
   const std::int64_t wall = g_get_real_time();
+  int width = 0;
+  int height = 0;
+  if (common::CapsPtr caps{gst_pad_get_current_caps(pad)}) {
+    const GstStructure* s = gst_caps_get_structure(caps.get(), 0);
+    gst_structure_get_int(s, "width", &width);
+    gst_structure_get_int(s, "height", &height);
+  }
   auto& st = self->st;
   std::lock_guard lock(st.mu);
+  if (width > 0 && height > 0) {
+    st.width = width;
+    st.height = height;
+  }
   if (GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_CORRUPTED)) {
     ++st.concealed;
   }
@@ -541,10 +554,15 @@ ProbeReport ProbeSession::Impl::snapshot(bool final_report) {
   r.rtp_lost = st.rtp_lost;
   r.frozen = st.shown.freezes(final_report ? std::optional<std::int64_t>(now) : std::nullopt,
                               st.received.frame_period_ms());
+  r.width = st.width;
+  r.height = st.height;
   r.decode_errors = st.decode_errors;
   r.concealed_frames = st.concealed;
   r.frames_with_timestamp = st.with_timestamp;
   r.capture_to_arrival_ms = summarize(st.arrival_ms);
+  if (final_report) {
+    r.arrival_samples_ms = st.arrival_ms;
+  }
   if (opts.decode) {
     r.capture_to_decoded_ms = summarize(st.decoded_ms);
   }

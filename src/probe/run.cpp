@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "veter/common/cli.hpp"
@@ -56,6 +57,15 @@ int run(int argc, char** argv) {
     }
     if (url_scheme(opts.url) == "rtp" || !host_is_local(url_host(opts.url))) {
       report.clock_note = kClockNote;
+    }
+    if (!opts.samples_file.empty()) {
+      std::ofstream samples(opts.samples_file);
+      for (double ms : report.arrival_samples_ms) {
+        samples << ms << "\n";
+      }
+      if (!samples) {
+        std::cerr << "veter-probe: cannot write " << opts.samples_file << "\n";
+      }
     }
     if (opts.json) {
       std::cout << to_json(report).dump() << std::endl;

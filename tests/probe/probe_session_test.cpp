@@ -56,6 +56,8 @@ TEST_F(ProbeSessionTest, DecodesAndMeasuresCaptureToDecoded) {
   EXPECT_EQ(r.exit_code, 0) << r.error;
   EXPECT_GE(r.frames, 30U);  // decoded frames
   EXPECT_EQ(r.decode_errors, 0U);
+  EXPECT_EQ(r.width, 320);
+  EXPECT_EQ(r.height, 240);
   ASSERT_TRUE(r.capture_to_decoded_ms.has_value());
   ASSERT_TRUE(r.capture_to_arrival_ms.has_value());
   // Nearly every decoded picture is matched to its capture stamp.

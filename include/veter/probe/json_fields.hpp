@@ -27,6 +27,8 @@ inline std::vector<std::string> documented_json_fields() {
           "/frozen/total_ms",
           "/frozen/longest_ms",
           "/frozen/threshold_ms",
+          "/width",
+          "/height",
           "/decode_errors",
           "/concealed_frames",
           "/latency/available",

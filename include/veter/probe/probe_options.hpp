@@ -17,6 +17,8 @@ struct ProbeOptions {
   double duration_s = 10.0;
   bool decode = false;
   bool json = false;
+  /// When set, every frame's capture-to-arrival latency (ms) is written there, one per line.
+  std::string samples_file;
 };
 
 /// Register the probe's options and positional URL on `app`.

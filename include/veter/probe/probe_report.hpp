@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "veter/probe/frame_timeline.hpp"
 #include "veter/probe/latency_stats.hpp"
@@ -29,12 +30,15 @@ struct ProbeReport {
   std::uint64_t rtp_packets = 0;
   std::uint64_t rtp_lost = 0;         // sequence-number gaps
   FreezeSummary frozen;
+  std::optional<int> width;           // decoded picture size (with --decode)
+  std::optional<int> height;
   std::uint64_t decode_errors = 0;    // decoder warnings/errors (with --decode)
   std::uint64_t concealed_frames = 0; // frames the decoder output as corrupted (concealed)
   std::uint64_t frames_with_timestamp = 0;
   std::optional<LatencySummary> capture_to_arrival_ms;
   std::optional<LatencySummary> capture_to_decoded_ms;
   std::uint64_t negative_latencies = 0;  // clocks out of sync when > 0
+  std::vector<double> arrival_samples_ms;  // per frame, in arrival order (not in the JSON)
   std::string clock_note;                // empty when publisher and probe share a host
   std::string error;                     // why the run failed ("" when it did not)
   bool not_ready = false;                // the server said the path has no publisher
