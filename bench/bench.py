@@ -729,23 +729,23 @@ def main():
     try:
         if "latency" in only:
             print("latency ...", flush=True)
-            res, samples = bench_latency(b, runs, 2 if smoke else 8, body)
+            res, samples = bench_latency(b, runs, 1.5 if smoke else 8, body)
             if not any(r.get("exit_code") == 0 for rs in res.values() for r in rs):
                 failures.append("latency: no chain measured")
         if "ttff" in only:
             print("time to first frame ...", flush=True)
-            res = bench_ttff(b, 2 if smoke else 20, body)
+            res = bench_ttff(b, 1 if smoke else 20, body)
             if not any(r.get("exit_code") == 0 for _, rs, _, _ in res.values() for r in rs):
                 failures.append("ttff: no join measured")
         if "fanout" in only:
             print("fan-out ...", flush=True)
-            counts = [1, 5] if smoke else [1, 10, 100, 300, 400]
-            data, _, fan_rows = bench_fanout(b, runs, counts, 1.5 if smoke else 4, body)
+            counts = [1, 3] if smoke else [1, 10, 100, 300, 400]
+            data, _, fan_rows = bench_fanout(b, runs, counts, 1.0 if smoke else 4, body)
             if not any("cpu_percent" in r for rs in data.values() for r in rs):
                 failures.append("fanout: no measurement")
         if "cpu" in only:
             print("publisher CPU ...", flush=True)
-            res = bench_publisher_cpu(b, runs, 1.5 if smoke else 8, body)
+            res = bench_publisher_cpu(b, runs, 1.0 if smoke else 8, body)
             if not any(r for rs in res.values() for r in rs):
                 failures.append("cpu: no measurement")
     finally:

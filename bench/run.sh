@@ -49,13 +49,18 @@ if [[ -z "$bin_dir" ]]; then
   cmake --build "$bin_dir" -j2 --target veter-publisher veter-relay veter-probe veter-bench-reader \
     veter-bench-textbook-relay veter-bench-sender
 fi
+temp_out=""
 if [[ -z "$out" ]]; then
   if [[ $smoke -eq 1 ]]; then
     out="$(mktemp -d /tmp/veter-bench-smoke-XXXXXX)"
+    temp_out="$out"
   else
     out="$here"
   fi
 fi
 args=(--bin-dir "$bin_dir" --out "$out" --only "$only" --command "$cmdline")
 [[ $smoke -eq 1 ]] && args+=(--smoke)
-exec python3 "$here/bench.py" "${args[@]}"
+status=0
+python3 "$here/bench.py" "${args[@]}" || status=$?
+[[ -n "$temp_out" ]] && rm -rf "$temp_out"
+exit $status
