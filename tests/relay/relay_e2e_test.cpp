@@ -182,6 +182,40 @@ TEST(RelayE2E, DescribeWithoutPublisherIs404Fast) {
   EXPECT_TRUE(relay.process().running());
 }
 
+// Malformed RTSP gets an RTSP error status (or the connection closed), never a crash.
+TEST(RelayE2E, MalformedRtspGetsErrors) {
+  RelayUnderTest relay;
+  auto pub = start_publisher(relay.ports().ingest, free_udp_port(true), "320x240", 30, 300);
+  ASSERT_TRUE(relay.wait_ready(30s)) << relay.process().err();
+  const std::string url = relay.url();
+  struct Case {
+    std::string bytes;
+    bool must_fail;  // false: gst-rtsp-server may answer it normally (tolerant parsing)
+  };
+  const std::vector<Case> cases = {
+      {"SETUP " + url + "/stream=0 RTSP/1.0\r\nCSeq: 2\r\nTransport: RTP/XYZ;nonsense\r\n\r\n", true},
+      {"PLAY " + url + " RTSP/1.0\r\nCSeq: 3\r\nSession: doesnotexist\r\n\r\n", true},
+      {"FLY " + url + " RTSP/1.0\r\nCSeq: 4\r\n\r\n", true},
+      {"DESCRIBE rtsp://127.0.0.1:1/other RTSP/1.0\r\nCSeq: 6\r\n\r\n", true},
+      {"DESCRIBE " + url + " RTSP/1.0\r\nCSeq: banana\r\n\r\n", false},
+      {"DESCRIBE " + url + " RTSP/1.0\r\nCSeq: 5\r\nX-Big: " + std::string(20000, 'a') + "\r\n\r\n", false},
+      {std::string("\x01\x02garbage\xff\xfe\r\n\r\n", 16), false},
+  };
+  for (const auto& c : cases) {
+    RawRtspClient client(relay.ports().rtsp);
+    const auto r = client.raw(c.bytes, 5s);
+    // An error status, or (for bytes that are not RTSP) a closed connection; never a crash.
+    if (c.must_fail) {
+      EXPECT_GE(r.status, 400) << c.bytes.substr(0, 60) << " -> " << r.headers;
+    }
+    EXPECT_TRUE(relay.process().running());
+  }
+  // Still serving real viewers.
+  RtspViewer viewer(url, "tcp");
+  ASSERT_TRUE(viewer.start());
+  EXPECT_TRUE(viewer.wait_frames(10, 60s)) << viewer.error().value_or("");
+}
+
 // 5. Garbage of every kind on both ingest ports while a viewer watches.
 TEST(RelayE2E, GarbageIsDroppedAndCounted) {
   RelayUnderTest relay;

@@ -158,9 +158,17 @@ RawRtspClient::Response RawRtspClient::request(const std::string& method, const 
     req += h + "\r\n";
   }
   req += "User-Agent: veter-test\r\n\r\n";
-  if (send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+  return raw(req, timeout);
+}
+
+RawRtspClient::Response RawRtspClient::raw(const std::string& bytes, std::chrono::milliseconds timeout) {
+  if (send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size())) {
     return {};
   }
+  return read_response(timeout);
+}
+
+RawRtspClient::Response RawRtspClient::read_response(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   Response r;
   while (true) {

@@ -73,12 +73,15 @@ class RawRtspClient {
   };
   Response request(const std::string& method, const std::string& url, const std::vector<std::string>& headers = {},
                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  /// Send raw bytes (for malformed requests) and read one response.
+  Response raw(const std::string& bytes, std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// Read and discard everything until the server closes the connection (true) or the timeout.
   bool drain_until_closed(std::chrono::milliseconds timeout);
   [[nodiscard]] int fd() const { return fd_; }
 
  private:
   bool read_more(std::chrono::steady_clock::time_point deadline);
+  Response read_response(std::chrono::milliseconds timeout);
   int fd_ = -1;
   int cseq_ = 0;
   std::string buffer_;
