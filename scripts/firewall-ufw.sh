@@ -109,7 +109,10 @@ rules=$(printf '%s\n' "$effective" | awk -v source="${config:-built-in defaults}
       printf "# %s: %s is loopback-only, no rule (reach it through ssh -L)\n", label, ep
       return
     }
-    printf "# %s: listens on %s and has no authentication: prefer allow-listing your own address\n", label, ep
+    if (flat[name ".token"] != "")
+      printf "# %s: listens on %s, bearer token required: still, allow-list your own address if you can\n", label, ep
+    else
+      printf "# %s: listens on %s and has no authentication: prefer allow-listing your own address\n", label, ep
     rule(port_of(ep), "tcp", h, "veter-relay " label)
   }
   {
@@ -128,7 +131,7 @@ rules=$(printf '%s\n' "$effective" | awk -v source="${config:-built-in defaults}
     printf "# ufw rules for veter-relay, from: %s\n", source
     ep = flat["rtsp.listen"]; h = host_of(ep)
     if (is_loopback(h)) printf "# rtsp: %s is loopback-only, no rule\n", ep
-    else rule(port_of(ep), "tcp", h, "veter-relay RTSP")
+    else rule(port_of(ep), "tcp", h, flat["rtsp.tls.cert_file"] != "" ? "veter-relay RTSPS" : "veter-relay RTSP")
     if (flat["rtsp.transports"] ~ /udp/) {
       r = flat["rtsp.udp_port_range"]; sub(/-/, ":", r)
       rule(r, "udp", "", "veter-relay RTSP RTP/RTCP for UDP viewers")
