@@ -3,6 +3,9 @@
 #include <gst/app/gstappsrc.h>
 
 #include <algorithm>
+#include <span>
+
+#include "veter/relay/h264_scan.hpp"
 
 #include <spdlog/spdlog.h>
 
@@ -13,6 +16,7 @@ struct Fanout::Entry {
   common::ElementPtr appsrc;
   common::SignalConnection unprepared;
   common::PadProbe payload_probe;
+  bool started = false;  // has received its first buffer (parameter sets first)
 };
 
 namespace {
@@ -107,16 +111,57 @@ bool Fanout::has_media() const {
   return !entries_.empty();
 }
 
+namespace {
+GstBuffer* restamped(GstBuffer* buf) {
+  // A new buffer header sharing the memory; the appsrc stamps it with its own
+  // running time (do-timestamp), so publisher clock jumps never reach viewers.
+  GstBuffer* copy = gst_buffer_copy(buf);
+  GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION(copy) = GST_CLOCK_TIME_NONE;
+  return copy;
+}
+
+bool is_playing(GstElement* e) {
+  GST_OBJECT_LOCK(e);
+  const bool playing = GST_STATE(e) == GST_STATE_PLAYING;
+  GST_OBJECT_UNLOCK(e);
+  return playing;
+}
+}  // namespace
+
 void Fanout::push(GstBuffer* au) {
+  if (!GST_BUFFER_FLAG_IS_SET(au, GST_BUFFER_FLAG_DELTA_UNIT)) {
+    // Keyframe: remember its SPS/PPS for medias created later, so their SDP
+    // carries sprop-parameter-sets from the first packet on.
+    GstMapInfo map;
+    if (gst_buffer_map(au, &map, GST_MAP_READ)) {
+      auto ps = extract_parameter_sets(std::span<const std::uint8_t>(map.data, map.size));
+      gst_buffer_unmap(au, &map);
+      if (!ps.empty()) {
+        const auto size = ps.size();
+        auto* vec = new std::vector<std::uint8_t>(std::move(ps));
+        common::BufferPtr buf(gst_buffer_new_wrapped_full(
+            GST_MEMORY_FLAG_READONLY, vec->data(), size, 0, size, vec,
+            [](gpointer p) { delete static_cast<std::vector<std::uint8_t>*>(p); }));
+        std::lock_guard lock(mutex_);
+        parameter_sets_ = std::move(buf);
+      }
+    }
+  }
   std::lock_guard lock(mutex_);
   for (auto& e : entries_) {
-    // A new buffer header sharing the memory; the appsrc stamps it with its own
-    // running time (do-timestamp), so publisher clock jumps never reach viewers.
-    GstBuffer* copy = gst_buffer_copy(au);
-    GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
-    GST_BUFFER_DURATION(copy) = GST_CLOCK_TIME_NONE;
-    gst_app_src_push_buffer(GST_APP_SRC(e->appsrc.get()), copy);
+    // Before PLAYING the appsrc has no clock to stamp with, and nobody receives yet.
+    if (!is_playing(e->appsrc.get())) {
+      continue;
+    }
+    if (!e->started) {
+      e->started = true;
+      if (parameter_sets_) {
+        gst_app_src_push_buffer(GST_APP_SRC(e->appsrc.get()), restamped(parameter_sets_.get()));
+      }
+    }
+    gst_app_src_push_buffer(GST_APP_SRC(e->appsrc.get()), restamped(au));
   }
 }
 

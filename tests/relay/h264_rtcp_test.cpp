@@ -23,6 +23,17 @@ TEST(H264Scan, FindsParameterSetsAndIdr) {
   EXPECT_EQ(scan_access_unit(cut).nal_units, 0);
 }
 
+TEST(H264Scan, ExtractsParameterSets) {
+  const std::vector<std::uint8_t> au = {0, 0, 0, 1, 0x09, 0xF0,                 // AUD
+                                        0, 0, 0, 1, 0x67, 0x42, 0, 0x1f,         // SPS
+                                        0, 0, 1,    0x68, 0xce, 0x3c, 0x80,      // PPS (3-byte start code)
+                                        0, 0, 0, 1, 0x65, 0x88, 0x84, 0, 0, 3};  // IDR slice
+  const std::vector<std::uint8_t> want = {0, 0, 0, 1, 0x67, 0x42, 0, 0x1f, 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80};
+  EXPECT_EQ(extract_parameter_sets(au), want);
+  const std::vector<std::uint8_t> p = {0, 0, 0, 1, 0x41, 0x9a};
+  EXPECT_TRUE(extract_parameter_sets(p).empty());
+}
+
 TEST(Rtcp, ReceiverReportIsValidCompound) {
   ReportBlock b;
   b.ssrc = 0xAABBCCDD;

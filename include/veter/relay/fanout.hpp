@@ -52,6 +52,7 @@ class Fanout {
   common::SignalConnection configure_;
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Entry>> entries_;
+  common::BufferPtr parameter_sets_;  // SPS+PPS of the last IDR, sent first to a new media
   std::atomic<int> playing_{0};
   std::atomic<std::uint64_t> payload_bytes_{0};
   std::atomic<std::uint64_t> bytes_sent_{0};

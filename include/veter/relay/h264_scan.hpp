@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <span>
+#include <vector>
 
 namespace veter::relay {
 
@@ -16,5 +17,9 @@ struct AccessUnitInfo {
 
 /// Scan an Annex B byte stream (00 00 01 / 00 00 00 01 start codes).
 AccessUnitInfo scan_access_unit(std::span<const std::uint8_t> data);
+
+/// The SPS and PPS NAL units of an access unit, each with a 4-byte start code
+/// (empty when it has neither).
+std::vector<std::uint8_t> extract_parameter_sets(std::span<const std::uint8_t> data);
 
 }  // namespace veter::relay
