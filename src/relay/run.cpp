@@ -1,6 +1,7 @@
 #include "veter/relay/run.hpp"
 
 #include <iostream>
+#include <memory>
 
 #include <spdlog/spdlog.h>
 
@@ -9,6 +10,7 @@
 #include "veter/common/main_loop.hpp"
 #include "veter/common/systemd_notify.hpp"
 #include "veter/common/version.hpp"
+#include "veter/relay/control_plane.hpp"  // issue 5
 #include "veter/relay/relay.hpp"
 #include "veter/relay/relay_config.hpp"
 
@@ -40,15 +42,23 @@ int run(int argc, char** argv) {
     common::MainLoop loop;
     spdlog::info("veter-relay {} starting", common::version());
 
+    // --- control API / metrics / hooks (issue 5). Declared before `relay` so that the ready
+    // --- callback never outlives it; reset explicitly after relay.stop() below.
+    std::unique_ptr<ControlPlane> control;
     Relay relay(cfg);
-    // --- control API / metrics / hooks (issue 5): construct them here from `cfg` and `relay`
-    // --- (relay.on_ready_changed(...) for hooks). Keep them alive until after loop.run().
+    relay.on_ready_changed([&control](const PathSnapshot& path, bool ready) {
+      if (control) {
+        control->on_ready_changed(path, ready);
+      }
+    });
+    // --- end issue 5
     try {
       relay.start();
     } catch (const std::runtime_error& e) {
       throw common::UnavailableError(e.what());
     }
-    // --- (issue 5) start the API/metrics listeners here, before READY.
+    // --- (issue 5) API/metrics listeners, before READY; a bind failure is UnavailableError (exit 69).
+    control = std::make_unique<ControlPlane>(cfg, relay);
 
     common::systemd::notify_ready("listening");
     common::systemd::Watchdog watchdog;
@@ -61,6 +71,7 @@ int run(int argc, char** argv) {
     const int code = loop.run();
     common::systemd::notify_stopping();
     relay.stop();
+    control.reset();  // issue 5: close the listeners, terminate running hooks (bounded, ~2 s)
     spdlog::info("veter-relay stopped");
     return code;
   });

@@ -2,10 +2,8 @@
 // HTTP API / metrics listeners, real RTSP viewers (GStreamer rtspsrc, decoded).
 #include <gtest/gtest.h>
 
-#include <gst/gst.h>
 #include <signal.h>
 
-#include <atomic>
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
@@ -17,7 +15,7 @@
 
 #include "http_client.hpp"
 #include "process.hpp"
-#include "veter/common/gst_ptr.hpp"
+#include "rtsp_viewer.hpp"
 
 namespace veter::relay {
 namespace {
@@ -57,54 +55,6 @@ bool gone(pid_t pid) {
   return close == std::string::npos || (close + 2 < stat.size() && stat[close + 2] == 'Z');
 }
 
-/// A decoding RTSP viewer (rtspsrc over TCP -> avdec_h264) counting decoded frames.
-class Viewer {
- public:
-  explicit Viewer(const std::string& url) {
-    GError* raw = nullptr;
-    pipeline_ = common::adopt_floating(gst_parse_launch(
-        ("rtspsrc location=" + url +
-         " protocols=tcp latency=0 ! rtph264depay ! h264parse ! avdec_h264 ! fakesink name=sink sync=false")
-            .c_str(),
-        &raw));
-    common::GErrorPtr err(raw);
-    if (!pipeline_ || err) {
-      throw std::runtime_error(std::string("viewer pipeline: ") + (err ? err->message : "?"));
-    }
-    auto sink = common::bin_child(pipeline_.get(), "sink");
-    auto pad = common::static_pad(sink.get(), "sink");
-    probe_ = common::PadProbe(pad.get(), gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Viewer::on_buffer,
-                                                           this, nullptr));
-    gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
-  }
-  Viewer(const Viewer&) = delete;
-  Viewer& operator=(const Viewer&) = delete;
-  ~Viewer() {
-    probe_.reset();
-    gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
-  }
-  [[nodiscard]] int frames() const { return frames_.load(); }
-  /// True once the stream ended (EOS or an error from the server side).
-  bool ended() {
-    common::BusPtr bus(gst_element_get_bus(pipeline_.get()));
-    while (common::MessagePtr msg{gst_bus_pop_filtered(bus.get(),
-                                                       static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR))}) {
-      ended_ = true;
-    }
-    return ended_;
-  }
-
- private:
-  static GstPadProbeReturn on_buffer(GstPad* /*pad*/, GstPadProbeInfo* /*info*/, gpointer self) {
-    static_cast<Viewer*>(self)->frames_.fetch_add(1);
-    return GST_PAD_PROBE_OK;
-  }
-  common::ElementPtr pipeline_;
-  common::PadProbe probe_;
-  std::atomic<int> frames_{0};
-  bool ended_ = false;
-};
-
 struct RelayOptions {
   std::string run_on_ready;
   std::string run_on_not_ready;
@@ -112,7 +62,7 @@ struct RelayOptions {
 
 class ApiE2e : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() { gst_init(nullptr, nullptr); }
+  static void SetUpTestSuite() { veter::test::init_gstreamer_once(); }
 
   void start_relay(const RelayOptions& opts = {}) {
     rtsp_port_ = veter::test::free_tcp_port();
@@ -250,16 +200,21 @@ TEST_F(ApiE2e, TwoViewersAreReadersAndKickEndsOne) {
   start_publisher();
   ASSERT_TRUE(eventually([&] { return camera_ready(); }, 30s)) << relay_->err();
 
-  Viewer a(rtsp_url());
-  ASSERT_TRUE(eventually([&] { return a.frames() >= 15; }, 30s)) << "viewer A decoded " << a.frames();
+  veter::test::RtspViewer a(rtsp_url(), "tcp");
+  ASSERT_TRUE(a.start());
+  ASSERT_TRUE(a.wait_frames(15, 30s)) << "viewer A decoded " << a.frames();
+  EXPECT_EQ(a.width(), 640);
+  EXPECT_EQ(a.height(), 360);
   ASSERT_TRUE(eventually([&] { return sessions()["itemCount"] == 1; }, 10s)) << sessions().dump(2);
   const std::string id_a = sessions()["items"][0]["id"];
 
-  Viewer b(rtsp_url());
-  ASSERT_TRUE(eventually([&] { return b.frames() >= 15; }, 30s)) << "viewer B decoded " << b.frames();
+  veter::test::RtspViewer b(rtsp_url(), "tcp");
+  ASSERT_TRUE(b.start());
+  ASSERT_TRUE(b.wait_frames(15, 30s)) << "viewer B decoded " << b.frames();
   ASSERT_TRUE(eventually([&] { return sessions()["itemCount"] == 2; }, 10s)) << sessions().dump(2);
   std::string id_b;
-  for (const auto& s : sessions()["items"]) {
+  const Json two = sessions();
+  for (const auto& s : two["items"]) {
     EXPECT_EQ(s["path"], "camera");
     EXPECT_EQ(s["state"], "read");
     EXPECT_EQ(s["transport"], "TCP");
@@ -267,7 +222,7 @@ TEST_F(ApiE2e, TwoViewersAreReadersAndKickEndsOne) {
       id_b = s["id"];
     }
   }
-  ASSERT_FALSE(id_b.empty());
+  ASSERT_FALSE(id_b.empty()) << two.dump(2);
 
   Json c = camera();
   ASSERT_EQ(c["readers"].size(), 2U) << c.dump(2);
@@ -289,12 +244,13 @@ TEST_F(ApiE2e, TwoViewersAreReadersAndKickEndsOne) {
 
   // Kick A: A's stream ends, B keeps decoding, A is gone from the API.
   r = test::http_request("POST", "http://127.0.0.1:" + std::to_string(api_port_) + "/v3/rtspsessions/kick/" + id_a);
-  EXPECT_EQ(r.status, 200U) << r.body;
+  EXPECT_EQ(r.status, 200U) << r.error << r.body << "\nrelay log:\n" << relay_->err();
   int last_a = a.frames();
   auto a_stalled_since = Clock::now();
   const bool a_ended = eventually(
       [&] {
-        if (a.ended()) {
+        a.poll();
+        if (a.eos() || a.error()) {
           return true;
         }
         if (a.frames() != last_a) {
@@ -306,7 +262,7 @@ TEST_F(ApiE2e, TwoViewersAreReadersAndKickEndsOne) {
       20s);
   EXPECT_TRUE(a_ended) << "kicked viewer still decoding: " << a.frames();
   const int b_now = b.frames();
-  EXPECT_TRUE(eventually([&] { return b.frames() >= b_now + 30; }, 15s)) << "viewer B stopped at " << b.frames();
+  EXPECT_TRUE(b.wait_frames(b_now + 30, 15s)) << "viewer B stopped at " << b.frames();
   EXPECT_TRUE(eventually(
       [&] {
         const Json s = sessions();

@@ -17,13 +17,21 @@ using Json = nlohmann::json;
 using test::http_get;
 using test::http_request;
 
+/// Built field by field so that later additions to HttpListenerConfig keep their defaults.
+HttpListenerConfig listener(bool enabled, common::Endpoint listen) {
+  HttpListenerConfig c;
+  c.enabled = enabled;
+  c.listen = std::move(listen);
+  return c;
+}
+
 std::string base(const HttpServer& s) { return "http://127.0.0.1:" + std::to_string(s.port()) + "/"; }
 
 TEST(HttpServer, ServesApiOverHttp) {
   test::FixedModel model;
   model.path_list = {test::ready_path(), test::fresh_path("cam one")};
   model.session_list = {test::session("s1", "tcp", 5, 1)};
-  auto server = start_api_server(HttpListenerConfig{true, {"127.0.0.1", 0}}, model);
+  auto server = start_api_server(listener(true, {"127.0.0.1", 0}), model);
   ASSERT_NE(server, nullptr);
   ASSERT_GT(server->port(), 0);
   const std::string url = base(*server);
@@ -70,7 +78,7 @@ TEST(HttpServer, ServesApiOverHttp) {
 TEST(HttpServer, ServesMetricsOverHttp) {
   test::FixedModel model;
   model.path_list = {test::ready_path()};
-  auto server = start_metrics_server(HttpListenerConfig{true, {"127.0.0.1", 0}}, model);
+  auto server = start_metrics_server(listener(true, {"127.0.0.1", 0}), model);
   ASSERT_NE(server, nullptr);
   auto r = http_get(base(*server) + "metrics");
   ASSERT_EQ(r.status, 200U) << r.error;
@@ -82,17 +90,17 @@ TEST(HttpServer, ServesMetricsOverHttp) {
 
 TEST(HttpServer, DisabledListenersAreNotStarted) {
   test::FixedModel model;
-  EXPECT_EQ(start_api_server(HttpListenerConfig{false, {"127.0.0.1", 0}}, model), nullptr);
-  EXPECT_EQ(start_metrics_server(HttpListenerConfig{false, {"127.0.0.1", 0}}, model), nullptr);
+  EXPECT_EQ(start_api_server(listener(false, {"127.0.0.1", 0}), model), nullptr);
+  EXPECT_EQ(start_metrics_server(listener(false, {"127.0.0.1", 0}), model), nullptr);
 }
 
 TEST(HttpServer, BusyPortIsUnavailableError) {
   test::FixedModel model;
-  auto first = start_api_server(HttpListenerConfig{true, {"127.0.0.1", 0}}, model);
+  auto first = start_api_server(listener(true, {"127.0.0.1", 0}), model);
   ASSERT_NE(first, nullptr);
   const common::Endpoint busy{"127.0.0.1", first->port()};
   try {
-    auto second = start_metrics_server(HttpListenerConfig{true, busy}, model);
+    auto second = start_metrics_server(listener(true, busy), model);
     FAIL() << "binding a busy port succeeded";
   } catch (const common::UnavailableError& e) {
     EXPECT_NE(std::string(e.what()).find("metrics listener: cannot listen on 127.0.0.1:" + std::to_string(busy.port)),
