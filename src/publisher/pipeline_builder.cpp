@@ -117,17 +117,28 @@ std::string build_pipeline_description(const PublisherConfig& cfg, const Selecti
   const int rtp_port = cfg.destination.port;
   const int local = cfg.local_port;
   const std::string& host = cfg.destination.host;
+  // issue 6: SRTP/SRTCP (AES_CM_128_HMAC_SHA1_80) between rtpbin and the sockets. The key is
+  // set on the element at runtime, never written into this (logged) description.
+  const bool srtp = !cfg.srtp_key_file.empty();
+  const std::string srtp_elem =
+      srtp ? fmt::format("srtpenc name={} rtp-cipher=aes-128-icm rtp-auth=hmac-sha1-80 rtcp-cipher=aes-128-icm "
+                         "rtcp-auth=hmac-sha1-80 ",
+                         element::srtp_encoder)
+           : std::string();
+  const std::string rtp_out = srtp ? fmt::format("! {0}.rtp_sink_0 {0}.rtp_src_0 ", element::srtp_encoder) : "";
+  const std::string rtcp_out = srtp ? fmt::format("! {0}.rtcp_sink_0 {0}.rtcp_src_0 ", element::srtp_encoder) : "";
   return fmt::format(
-      "rtpbin name={rtpbin} "
+      "rtpbin name={rtpbin} {srtp_elem}"
       "{source}{convert} ! {encoder} name={enc} {props} ! {h264caps} ! "
       "rtph264pay name={pay} pt=96 mtu={mtu} config-interval=-1 aggregate-mode=zero-latency ! "
       "{rtpbin}.send_rtp_sink_0 "
-      "{rtpbin}.send_rtp_src_0 ! udpsink name={rtp_sink} host={host} port={port} bind-port={lport} "
+      "{rtpbin}.send_rtp_src_0 {rtp_out}! udpsink name={rtp_sink} host={host} port={port} bind-port={lport} "
       "sync=false async=false "
-      "{rtpbin}.send_rtcp_src_0 ! udpsink name={rtcp_sink} host={host} port={port1} bind-port={lport1} "
+      "{rtpbin}.send_rtcp_src_0 {rtcp_out}! udpsink name={rtcp_sink} host={host} port={port1} bind-port={lport1} "
       "sync=false async=false "
       "udpsrc name={rtcp_src} port={lport1} caps=application/x-rtcp ! {rtpbin}.recv_rtcp_sink_0",
-      fmt::arg("rtpbin", element::rtpbin), fmt::arg("source", source_part(cfg, sel)),
+      fmt::arg("rtpbin", element::rtpbin), fmt::arg("srtp_elem", srtp_elem), fmt::arg("rtp_out", rtp_out),
+      fmt::arg("rtcp_out", rtcp_out), fmt::arg("source", source_part(cfg, sel)),
       fmt::arg("convert", convert_part(sel, enc)), fmt::arg("encoder", to_string(sel.encoder)),
       fmt::arg("enc", element::encoder), fmt::arg("props", enc.properties), fmt::arg("h264caps", enc.output_caps),
       fmt::arg("pay", element::payloader), fmt::arg("mtu", cfg.mtu), fmt::arg("rtp_sink", element::rtp_sink),

@@ -72,6 +72,10 @@ void Publisher::start() {
   // Bind now: a taken port is a configuration problem, reported before anything runs.
   const GSocketFamily family =
       cfg_.destination.host.find(':') != std::string::npos ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
+  if (!cfg_.srtp_key_file.empty()) {  // issue 6: refuses group/other-readable files; never logs the key
+    srtp_key_ = common::load_srtp_key_file(cfg_.srtp_key_file);
+    spdlog::info("SRTP (AES_CM_128_HMAC_SHA1_80) with key {} from {}", srtp_key_->fingerprint(), cfg_.srtp_key_file);
+  }
   sockets_ = open_local_sockets(cfg_.local_port, family);
   spdlog::info("local RTP port {} / RTCP port {} (send and receive)", sockets_.port, sockets_.port + 1);
   tick_timer_.reset(g_timeout_add(
@@ -182,6 +186,15 @@ void Publisher::launch(const std::string& address) {
   g_object_set(rtcp_sink.get(), sock_prop, sockets_.rtcp.get(), "close-socket", FALSE, "host", address.c_str(),
                nullptr);
   g_object_set(rtcp_src.get(), "socket", sockets_.rtcp.get(), "close-socket", FALSE, nullptr);
+  if (srtp_key_) {  // issue 6
+    auto srtpenc = common::bin_child(pipeline_.get(), element::srtp_encoder);
+    if (!srtpenc) {
+      fail("pipeline description lacks the srtpenc element");
+      return;
+    }
+    auto key = srtp_key_->to_buffer();
+    g_object_set(srtpenc.get(), "key", key.get(), nullptr);
+  }
   probes_.attach(encoder.get());
 
   common::BusPtr bus(gst_element_get_bus(pipeline_.get()));

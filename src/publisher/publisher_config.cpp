@@ -71,6 +71,7 @@ void apply_node(PublisherConfig& target, const YAML::Node& doc, const std::strin
   r.read_with("keyframe_interval", [&](const YAML::Node& n) { int_in(n, cfg.keyframe_interval, 1, 3600); });
   r.read_with("mtu", [&](const YAML::Node& n) { int_in(n, cfg.mtu, 400, 9000); });
   r.read_with("local_port", [&](const YAML::Node& n) { int_in(n, cfg.local_port, 0, 65534); });
+  r.read("srtp_key_file", cfg.srtp_key_file);  // issue 6
   r.finish();
   try {
     validate(cfg);
@@ -118,6 +119,7 @@ std::string to_yaml(const PublisherConfig& cfg) {
   e << YAML::Key << "keyframe_interval" << YAML::Value << cfg.keyframe_interval;
   e << YAML::Key << "mtu" << YAML::Value << cfg.mtu;
   e << YAML::Key << "local_port" << YAML::Value << cfg.local_port;
+  e << YAML::Key << "srtp_key_file" << YAML::Value << YAML::DoubleQuoted << cfg.srtp_key_file;
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }

@@ -6,7 +6,15 @@
 namespace veter::relay {
 
 ControlPlane::ControlPlane(const RelayConfig& cfg, RelayModel& model)
-    : hooks_(cfg), api_(start_api_server(cfg.api, model)), metrics_(start_metrics_server(cfg.metrics, model)) {}
+    : hooks_(cfg), api_(start_api_server(cfg.api, model)), metrics_(start_metrics_server(cfg.metrics, model)) {
+  // issue 6: bearer tokens (validate() refuses a non-loopback listener without one).
+  if (api_) {
+    api_->require_token(cfg.api_token);
+  }
+  if (metrics_) {
+    metrics_->require_token(cfg.metrics_token);
+  }
+}
 
 ControlPlane::~ControlPlane() {
   // Listeners first (no new requests), then the hooks (terminated, bounded).

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "veter/common/cli.hpp"
+#include "veter/relay/api_token.hpp"
 
 namespace veter::relay {
 
@@ -91,7 +92,11 @@ void HttpServer::serve(SoupServerMessage* msg, const char* path, GHashTable* que
     HttpRequest req;
     req.method = soup_server_message_get_method(msg);
     common::GCharPtr decoded(g_uri_unescape_string(path, nullptr));
-    if (!decoded) {
+    const char* auth = soup_message_headers_get_one(soup_server_message_get_request_headers(msg), "Authorization");
+    if (!bearer_token_ok(auth != nullptr ? auth : "", token_)) {  // issue 6
+      resp = HttpResponse{401, "application/json", error_body("missing or wrong bearer token"),
+                          {{"WWW-Authenticate", "Bearer realm=\"veter\""}}};
+    } else if (!decoded) {
       resp = HttpResponse{400, "application/json", error_body("invalid path encoding"), {}};
     } else {
       req.path = decoded.get();

@@ -76,6 +76,10 @@ Ingest::~Ingest() { stop(); }
 void Ingest::start() {
   const std::string host = cfg_.ingest.listen.bind_host();
   const int port = cfg_.ingest.listen.port;
+  if (!cfg_.ingest.srtp_key_file.empty()) {  // issue 6: key loaded (and checked) before binding
+    srtp_ = std::make_unique<IngestSrtp>(cfg_.name, cfg_.ingest.srtp_key_file, cfg_.ingest.allow_from,
+                                         [this](DropReason r) { count_drop(r); });
+  }
   rtp_socket_ = bind_udp(host, port);
   rtcp_socket_ = bind_udp(host, port + 1);
 
@@ -86,7 +90,11 @@ void Ingest::start() {
   common::CapsPtr caps(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "clock-rate",
                                            G_TYPE_INT, 90000, "encoding-name", G_TYPE_STRING, "H264", "payload",
                                            G_TYPE_INT, cfg_.ingest.payload_type, nullptr));
+  if (srtp_) {
+    caps = srtp_->input_caps(cfg_.ingest.payload_type);  // issue 6
+  }
   g_object_set(src.get(), "caps", caps.get(), nullptr);
+  ElementPtr srtpdec = srtp_ ? srtp_->make_decoder() : ElementPtr();
   auto depay = make("rtph264depay", "depay");
   g_object_set(depay.get(), "request-keyframe", TRUE, nullptr);
   auto parse = make("h264parse", "parse");
@@ -106,21 +114,33 @@ void Ingest::start() {
 
   GstBin* bin = GST_BIN(pipeline_.get());
   // gst_bin_add takes the (already sunk) reference: give the bin its own.
-  for (auto* e : {src.get(), jitter.get(), depay.get(), parse.get(), filter.get(), appsink.get()}) {
+  for (auto* e : {src.get(), srtpdec.get(), jitter.get(), depay.get(), parse.get(), filter.get(), appsink.get()}) {
     if (e != nullptr) {
       gst_bin_add(bin, GST_ELEMENT(gst_object_ref(e)));
     }
   }
-  bool linked = jitter ? gst_element_link_many(src.get(), jitter.get(), depay.get(), nullptr)
-                       : gst_element_link(src.get(), depay.get());
+  GstElement* rtp_out = src.get();  // issue 6: with SRTP, udpsrc ! srtpdec ! ...
+  bool linked = true;
+  if (srtpdec) {
+    linked = gst_element_link_pads(src.get(), "src", srtpdec.get(), "rtp_sink") != FALSE;
+    rtp_out = srtpdec.get();
+  }
+  linked = linked && (jitter ? gst_element_link_many(rtp_out, jitter.get(), depay.get(), nullptr)
+                             : gst_element_link(rtp_out, depay.get()));
   linked = linked && gst_element_link_many(depay.get(), parse.get(), filter.get(), appsink.get(), nullptr);
   if (!linked) {
     throw std::runtime_error("cannot link the ingest pipeline");
   }
 
   auto src_pad = common::static_pad(src.get(), "src");
+  // issue 6: with SRTP the full filter (publisher lock) sees only authenticated packets.
+  auto filter_pad = srtpdec ? common::static_pad(srtpdec.get(), "rtp_src") : common::static_pad(src.get(), "src");
+  if (srtp_) {
+    srtp_->attach(src_pad.get(), filter_pad.get());
+  }
   rtp_probe_ = common::PadProbe(
-      src_pad.get(), gst_pad_add_probe(src_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Ingest::on_rtp_probe, this, nullptr));
+      filter_pad.get(),
+      gst_pad_add_probe(filter_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Ingest::on_rtp_probe, this, nullptr));
   upstream_probe_ = common::PadProbe(
       src_pad.get(),
       gst_pad_add_probe(src_pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &Ingest::on_upstream_event, this, nullptr));
@@ -155,6 +175,9 @@ void Ingest::start() {
 
 void Ingest::stop() {
   rtcp_watch_.reset();
+  if (srtp_) {
+    srtp_->detach();
+  }
   rtp_probe_.reset();
   upstream_probe_.reset();
   caps_probe_.reset();
@@ -335,7 +358,13 @@ void Ingest::read_rtcp() {
       sa = reinterpret_cast<const sockaddr*>(&ss);
     }
     const std::span<const std::uint8_t> data(buf.data(), static_cast<std::size_t>(n));
-    if (auto drop = filter_.check_rtcp_datagram(data, sa)) {  // const, no lock state
+    if (srtp_) {
+      // issue 6: SRTCP is encrypted past the first header: allow list only, no parsing.
+      if (!common::cidr_list_allows(cfg_.ingest.allow_from, sa)) {
+        count_drop(DropReason::not_allowed);
+        continue;
+      }
+    } else if (auto drop = filter_.check_rtcp_datagram(data, sa)) {  // const, no lock state
       count_drop(*drop);
       continue;
     }
@@ -354,7 +383,7 @@ void Ingest::read_rtcp() {
       spdlog::debug("path {}: publisher RTCP from {}", cfg_.name, src.to_string());
       rtcp_peer_ = std::move(from);
     }
-    if (auto sr = find_sender_report(data)) {
+    if (auto sr = srtp_ ? std::nullopt : find_sender_report(data)) {
       last_sr_ = LastSr{sr->ntp_middle, Clock::now()};
     }
   }
@@ -453,6 +482,9 @@ void Ingest::tick() {
                  "size in-stream must reconnect",
                  cfg_.name, res_change);
   }
+  if (srtp_) {
+    srtp_->tick();  // issue 6: key mismatch logged once
+  }
   const bool silent = !last || now - *last > cfg_.ingest.timeout;
   if (ready_ && silent) {
     ready_ = false;
@@ -515,6 +547,7 @@ IngestSnapshot Ingest::snapshot() const {
   for (std::size_t i = 0; i < kDropReasonCount; ++i) {
     s.dropped[std::string(to_string(static_cast<DropReason>(i)))] = drops_[i].load();
   }
+  s.dropped["srtp_auth"] = srtp_ ? srtp_->auth_failures() : 0;  // issue 6
   const bool live = s.last_packet_age_ms && *s.last_packet_age_ms <= cfg_.ingest.timeout.count();
   s.fps = live ? fps_ : 0;
   s.bitrate_bps = live ? bitrate_bps_ : 0;

@@ -3,10 +3,12 @@
 #include <yaml-cpp/yaml.h>
 
 #include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
 #include "veter/common/config_reader.hpp"
+#include "veter/relay/rtsp_security_config.hpp"
 
 namespace veter::relay {
 
@@ -42,9 +44,10 @@ PortRange parse_port_range(const std::string& s) {
   return r;
 }
 
-void read_listener(MapReader r, HttpListenerConfig& out) {
+void read_listener(MapReader r, HttpListenerConfig& out, std::string& token) {
   r.read("enabled", out.enabled);
   r.read("listen", out.listen);
+  r.read("token", token);  // issue 6
   r.finish();
 }
 
@@ -65,6 +68,7 @@ void read_path(MapReader& r, PathConfig& p) {
       throw ValueError("must be at most 5s");
     }
   });
+  ing.read("srtp_key_file", p.ingest.srtp_key_file);  // issue 6
   ing.finish();
   r.read_with("max_readers", [&](const YAML::Node& n) { int_in(n, p.max_readers, 0, 100000); });
   r.read("run_on_ready", p.run_on_ready);
@@ -111,10 +115,11 @@ void apply_node(RelayConfig& target, const YAML::Node& doc, const std::string& o
     rtsp.read("viewer_max_lag", cfg.rtsp.viewer_max_lag);
     rtsp.read_with("viewer_max_backlog_kb",
                    [&](const YAML::Node& n) { int_in(n, cfg.rtsp.viewer_max_backlog_kb, 64, 1048576); });
+    read_rtsp_security(rtsp, cfg.rtsp, origin);  // issue 6 (rtsp_security_config.cpp)
     rtsp.finish();
   }
-  read_listener(r.child("api"), cfg.api);
-  read_listener(r.child("metrics"), cfg.metrics);
+  read_listener(r.child("api"), cfg.api, cfg.api_token);
+  read_listener(r.child("metrics"), cfg.metrics, cfg.metrics_token);
   if (r.present("paths")) {
     std::vector<PathConfig> paths;
     r.for_each("paths", [&](const std::string& name, MapReader& entry) {
@@ -171,6 +176,7 @@ void validate(const RelayConfig& cfg) {
       throw ValueError(fmt::format("paths.{}.ingest.listen: port {} overlaps rtsp.udp_port_range", p.name, port));
     }
   }
+  validate_security(cfg);  // issue 6
 }
 
 std::string to_yaml(const RelayConfig& cfg) {
@@ -186,11 +192,14 @@ std::string to_yaml(const RelayConfig& cfg) {
   e << YAML::Key << "session_timeout" << YAML::Value << common::format_duration(cfg.rtsp.session_timeout);
   e << YAML::Key << "viewer_max_lag" << YAML::Value << common::format_duration(cfg.rtsp.viewer_max_lag);
   e << YAML::Key << "viewer_max_backlog_kb" << YAML::Value << cfg.rtsp.viewer_max_backlog_kb;
+  emit_rtsp_security(e, cfg.rtsp);  // issue 6
   e << YAML::EndMap;
-  for (const auto& [key, l] : {std::pair{"api", &cfg.api}, std::pair{"metrics", &cfg.metrics}}) {
+  for (const auto& [key, l, token] : {std::tuple{"api", &cfg.api, &cfg.api_token},
+                                      std::tuple{"metrics", &cfg.metrics, &cfg.metrics_token}}) {
     e << YAML::Key << key << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "enabled" << YAML::Value << l->enabled;
     e << YAML::Key << "listen" << YAML::Value << YAML::DoubleQuoted << l->listen.to_string();
+    e << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << (token->empty() ? "" : "(set)");
     e << YAML::EndMap;
   }
   e << YAML::Key << "paths" << YAML::Value << YAML::BeginMap;
@@ -206,6 +215,7 @@ std::string to_yaml(const RelayConfig& cfg) {
     e << YAML::EndSeq;
     e << YAML::Key << "timeout" << YAML::Value << common::format_duration(p.ingest.timeout);
     e << YAML::Key << "jitter_buffer" << YAML::Value << common::format_duration(p.ingest.jitter_buffer);
+    e << YAML::Key << "srtp_key_file" << YAML::Value << YAML::DoubleQuoted << p.ingest.srtp_key_file;
     e << YAML::EndMap;
     e << YAML::Key << "max_readers" << YAML::Value << p.max_readers;
     e << YAML::Key << "run_on_ready" << YAML::Value << YAML::DoubleQuoted << p.run_on_ready;

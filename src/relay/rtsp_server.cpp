@@ -85,6 +85,8 @@ void RtspServer::start() {
   server_ = common::adopt(gst_rtsp_server_new());
   gst_rtsp_server_set_address(server_.get(), cfg_.listen.bind_host().c_str());
   gst_rtsp_server_set_service(server_.get(), std::to_string(cfg_.listen.port).c_str());
+  security_ = std::make_unique<RtspSecurity>(cfg_);  // issue 6
+  security_->install(server_.get());
   pool_ = common::adopt(gst_rtsp_server_get_session_pool(server_.get()));
   session_removed_ = common::SignalConnection(
       pool_.get(), g_signal_connect(pool_.get(), "session-removed", G_CALLBACK(&RtspServer::on_session_removed), this));
@@ -99,6 +101,7 @@ void RtspServer::start() {
   common::GstPtr<GstRTSPMountPoints> mount_points(gst_rtsp_server_get_mount_points(server_.get()));
   for (const auto& m : mounts_) {
     gst_rtsp_media_factory_set_address_pool(m.fanout->factory(), addresses.get());
+    security_->allow(m.fanout->factory(), m.name);  // issue 6
     gst_rtsp_mount_points_add_factory(mount_points.get(), ("/" + m.name).c_str(),
                                       GST_RTSP_MEDIA_FACTORY(g_object_ref(m.fanout->factory())));
   }
@@ -128,6 +131,9 @@ void RtspServer::stop() {
     return;
   }
   server_source_.reset();
+  if (security_) {
+    security_->stop();  // issue 6
+  }
   gst_rtsp_server_client_filter(server_.get(), &remove_all_clients, nullptr);
   if (pool_) {
     gst_rtsp_session_pool_filter(pool_.get(), &remove_all_sessions, nullptr);

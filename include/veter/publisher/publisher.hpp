@@ -15,6 +15,7 @@
 
 #include "veter/common/gst_ptr.hpp"
 #include "veter/common/main_loop.hpp"
+#include "veter/common/srtp_key.hpp"
 #include "veter/publisher/backoff.hpp"
 #include "veter/publisher/encoder_probes.hpp"
 #include "veter/publisher/local_sockets.hpp"
@@ -64,6 +65,7 @@ class Publisher {
   common::MainLoop& loop_;
   Phase phase_ = Phase::idle;
   LocalSockets sockets_;
+  std::optional<common::SrtpKey> srtp_key_;  // issue 6: loaded in start()
   std::string address_;  // resolved destination address in use
   common::ElementPtr pipeline_;
   common::SourceId bus_watch_;

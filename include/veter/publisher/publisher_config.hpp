@@ -21,6 +21,7 @@ struct PublisherConfig {
   int keyframe_interval = 30;    // frames
   int mtu = 1200;
   int local_port = 5004;         // fixed local RTP port (RTCP on +1), symmetric RTP; 0 = any free pair
+  std::string srtp_key_file;     // issue 6: non-empty = send SRTP/SRTCP with this master key + salt
   bool operator==(const PublisherConfig&) const = default;
 };
 

@@ -46,6 +46,8 @@ class HttpServer {
   /// The port actually bound (useful with port 0).
   [[nodiscard]] std::uint16_t port() const { return port_; }
   [[nodiscard]] const std::string& name() const { return name_; }
+  /// issue 6: require "Authorization: Bearer <token>" (401 otherwise); empty = open.
+  void require_token(std::string token) { token_ = std::move(token); }
 
  private:
   static void on_request(SoupServer* server, SoupServerMessage* msg, const char* path, GHashTable* query,
@@ -56,6 +58,7 @@ class HttpServer {
   HttpHandler handler_;
   common::GObjectPtr<SoupServer> server_;
   std::uint16_t port_ = 0;
+  std::string token_;  // issue 6
 };
 
 }  // namespace veter::relay

@@ -14,11 +14,13 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
 
 #include "veter/common/gst_ptr.hpp"
+#include "veter/relay/ingest_srtp.hpp"
 #include "veter/relay/packet_filter.hpp"
 #include "veter/relay/relay_config.hpp"
 #include "veter/relay/relay_model.hpp"
@@ -83,6 +85,7 @@ class Ingest {
   common::PadProbe rtp_probe_;
   common::PadProbe upstream_probe_;
   common::PadProbe caps_probe_;
+  std::unique_ptr<IngestSrtp> srtp_;  // issue 6: set when ingest.srtp_key_file is configured
 
   // Streaming-thread state, guarded by mutex_.
   mutable std::mutex mutex_;

@@ -23,6 +23,7 @@ struct IngestConfig {
   std::vector<common::Cidr> allow_from;  // empty = anyone
   common::Duration timeout = 5s;         // no packets for this long -> not ready
   common::Duration jitter_buffer = 0ms;  // 0 = no reordering buffer (lowest latency)
+  std::string srtp_key_file;             // issue 6: non-empty = accept only SRTP/SRTCP with this key
   bool operator==(const IngestConfig&) const = default;
 };
 
@@ -35,6 +36,22 @@ struct PathConfig {
   bool operator==(const PathConfig&) const = default;
 };
 
+// issue 6: viewer authentication and RTSPS (see rtsp_security.hpp).
+struct RtspUser {
+  std::string user;
+  std::string pass;                    // plain (Digest, or Basic over TLS)
+  std::string pass_sha256;             // hex SHA-256 of the password (Basic over TLS only)
+  std::vector<std::string> paths;      // empty = every path
+  std::vector<common::Cidr> ips;       // empty = from anywhere
+  bool operator==(const RtspUser&) const = default;
+};
+
+struct RtspTls {
+  std::string cert_file;  // PEM certificate (chain); both set = serve rtsps://
+  std::string key_file;   // PEM private key
+  bool operator==(const RtspTls&) const = default;
+};
+
 struct RtspConfig {
   common::Endpoint listen{"", 8555};
   std::vector<std::string> transports{"tcp", "udp"};
@@ -42,6 +59,12 @@ struct RtspConfig {
   common::Duration session_timeout = 60s;
   common::Duration viewer_max_lag = 2s;  // a viewer whose backlog is older than this is dropped
   int viewer_max_backlog_kb = 4096;     // ... or larger than this
+  // issue 6: security
+  std::vector<RtspUser> users;          // empty = open server (warned at startup)
+  RtspTls tls;
+  int max_connections = 1000;           // 0 = unlimited
+  int max_connections_per_address = 100;  // 0 = unlimited
+  common::Duration idle_timeout = 10s;  // a connection without a session is closed after this
   bool operator==(const RtspConfig&) const = default;
 };
 
@@ -58,6 +81,9 @@ struct RelayConfig {
   HttpListenerConfig api{true, {"127.0.0.1", 9997}};
   HttpListenerConfig metrics{true, {"127.0.0.1", 9998}};
   std::vector<PathConfig> paths{PathConfig{"camera", {}, 0, "", ""}};
+  // issue 6: api.token / metrics.token; non-empty = require "Authorization: Bearer <token>"
+  std::string api_token;
+  std::string metrics_token;
   bool operator==(const RelayConfig&) const = default;
 };
 

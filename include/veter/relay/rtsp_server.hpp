@@ -17,6 +17,7 @@
 #include "veter/common/gst_ptr.hpp"
 #include "veter/relay/relay_config.hpp"
 #include "veter/relay/relay_model.hpp"
+#include "veter/relay/rtsp_security.hpp"
 
 namespace veter::relay {
 
@@ -82,6 +83,7 @@ class RtspServer {
   std::map<GstRTSPClient*, std::unique_ptr<Client>> clients_;
   std::chrono::steady_clock::time_point last_cleanup_{};
   std::vector<std::string> orphaned_;  // TCP sessions whose connection closed
+  std::unique_ptr<RtspSecurity> security_;  // issue 6: auth, TLS, connection limits
 };
 
 }  // namespace veter::relay
