@@ -77,9 +77,10 @@ bool FailureLimiter::record(const std::string& addr, Clock::time_point now) {
   }
   auto& q = failures_[addr];
   expire(q, now);
-  if (static_cast<int>(q.size()) < max_) {
-    q.push_back(now);
+  if (static_cast<int>(q.size()) >= max_) {
+    return false;  // already blocked (reported when it happened)
   }
+  q.push_back(now);
   return static_cast<int>(q.size()) == max_;
 }
 

@@ -1,0 +1,220 @@
+#include "security_helpers.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <random>
+#include <regex>
+#include <sstream>
+#include <stdexcept>
+#include <thread>
+
+#include "rtsp_viewer.hpp"
+
+namespace veter::test::security {
+
+Ports pick_ports() {
+  Ports p;
+  p.rtsp = free_tcp_port();
+  p.ingest = free_udp_port(true);
+  do {
+    p.udp_min = free_udp_port(true);
+  } while (p.udp_min == p.ingest);
+  do {
+    p.api = free_tcp_port();
+  } while (p.api == p.rtsp);
+  do {
+    p.metrics = free_tcp_port();
+  } while (p.metrics == p.rtsp || p.metrics == p.api);
+  return p;
+}
+
+std::string relay_yaml(const Ports& p, const std::string& rtsp_extra, const std::string& ingest_extra,
+                       const std::string& api_map, const std::string& metrics_map) {
+  std::ostringstream y;
+  y << "log_level: info\nstats_interval: 1s\n"
+    << "rtsp:\n  listen: \"127.0.0.1:" << p.rtsp << "\"\n"
+    << "  transports: [tcp]\n"
+    << "  udp_port_range: \"" << p.udp_min << "-" << p.udp_min + 1 << "\"\n"
+    << rtsp_extra
+    << "api: " << (api_map.empty() ? "{listen: \"127.0.0.1:" + std::to_string(p.api) + "\"}" : api_map) << "\n"
+    << "metrics: "
+    << (metrics_map.empty() ? "{listen: \"127.0.0.1:" + std::to_string(p.metrics) + "\"}" : metrics_map) << "\n"
+    << "paths:\n  camera:\n    ingest:\n      listen: \"127.0.0.1:" << p.ingest << "\"\n"
+    << "      timeout: 1s\n"
+    << ingest_extra;
+  return y.str();
+}
+
+Relay::Relay(const TempDir& dir, const std::string& yaml) {
+  const auto cfg = dir.write("relay.yml", yaml);
+  proc_ = std::make_unique<Process>(std::vector<std::string>{VETER_RELAY_BIN, "--config", cfg});
+  if (!proc_->wait_for_output("RTSP listening", std::chrono::seconds(30))) {
+    throw std::runtime_error("relay did not start: " + proc_->err());
+  }
+}
+
+bool Relay::wait_ready(std::chrono::milliseconds timeout) const {
+  return proc_->wait_for_output("path camera: ready", timeout);
+}
+
+std::string write_key_file(const TempDir& dir, const std::string& name) {
+  std::random_device rd;
+  std::string hex;
+  static const char* digits = "0123456789abcdef";
+  for (int i = 0; i < 30; ++i) {
+    const auto b = static_cast<unsigned>(rd()) & 0xffU;
+    hex += digits[b >> 4];
+    hex += digits[b & 0xfU];
+  }
+  const auto path = dir.write(name, hex + "\n");
+  chmod(path.c_str(), 0600);
+  return path;
+}
+
+std::unique_ptr<Process> start_publisher(const TempDir& dir, int relay_port, int local_port,
+                                         const std::string& key_file, const std::string& size) {
+  std::vector<std::string> argv{VETER_PUBLISHER_BIN, size, "30", "800", "--host", "127.0.0.1", "--port",
+                                std::to_string(relay_port), "--source", "test", "--encoder", "x264enc",
+                                "--local-port", std::to_string(local_port)};
+  if (!key_file.empty()) {
+    const auto cfg = dir.write("publisher-" + std::to_string(local_port) + ".yml",
+                               "srtp_key_file: \"" + key_file + "\"\n");
+    argv.push_back("--config");
+    argv.push_back(cfg);
+  }
+  return std::make_unique<Process>(argv);
+}
+
+Sender::Sender(const std::string& bind_host, int local_port, int relay_port, const std::string& size) {
+  init_gstreamer_once();
+  const auto x = size.find('x');
+  const std::string desc =
+      "videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,framerate=30/1,width=" + size.substr(0, x) +
+      ",height=" + size.substr(x + 1) +
+      " ! x264enc tune=zerolatency speed-preset=ultrafast bitrate=500 key-int-max=15"
+      " ! rtph264pay pt=96 config-interval=-1 mtu=1200 ! udpsink host=127.0.0.1 port=" +
+      std::to_string(relay_port) + " bind-address=" + bind_host + " bind-port=" + std::to_string(local_port) +
+      " sync=false";
+  GError* err = nullptr;
+  pipeline_ = common::adopt_floating(gst_parse_launch(desc.c_str(), &err));
+  common::GErrorPtr e(err);
+  if (e || !pipeline_) {
+    throw std::runtime_error(std::string("sender: ") + (e ? e->message : "?"));
+  }
+  gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
+}
+
+Sender::~Sender() {
+  if (pipeline_) {
+    gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  }
+}
+
+Viewer::Viewer(const std::string& url, const std::string& user, const std::string& pass) {
+  init_gstreamer_once();
+  std::string desc = "rtspsrc name=src latency=0 protocols=tcp tls-validation-flags=0 location=" + url;
+  if (!user.empty()) {
+    desc += " user-id=" + user + " user-pw=" + pass;
+  }
+  desc += " ! rtph264depay ! avdec_h264 ! fakesink name=sink sync=false";
+  GError* err = nullptr;
+  pipeline_ = common::adopt_floating(gst_parse_launch(desc.c_str(), &err));
+  common::GErrorPtr e(err);
+  if (e || !pipeline_) {
+    throw std::runtime_error(std::string("viewer: ") + (e ? e->message : "?"));
+  }
+  common::ElementPtr sink(gst_bin_get_by_name(GST_BIN(pipeline_.get()), "sink"));
+  auto pad = common::PadPtr(gst_element_get_static_pad(sink.get(), "sink"));
+  gst_pad_add_probe(pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Viewer::on_buffer, this, nullptr);
+  gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING);
+}
+
+Viewer::~Viewer() {
+  if (pipeline_) {
+    gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
+  }
+}
+
+GstPadProbeReturn Viewer::on_buffer(GstPad* pad, GstPadProbeInfo*, gpointer self) {
+  auto* me = static_cast<Viewer*>(self);
+  if (common::CapsPtr caps{gst_pad_get_current_caps(pad)}) {
+    int w = 0;
+    gst_structure_get_int(gst_caps_get_structure(caps.get(), 0), "width", &w);
+    me->width_.store(w);
+  }
+  me->frames_.fetch_add(1);
+  return GST_PAD_PROBE_OK;
+}
+
+bool Viewer::wait_frames(int n, std::chrono::milliseconds timeout) const {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (frames_.load() >= n) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return frames_.load() >= n;
+}
+
+std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds timeout) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  std::string out;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
+    (void)send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (true) {
+      const auto left =
+          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+      pollfd p{fd, POLLIN, 0};
+      if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) {
+        break;
+      }
+      char buf[8192];
+      const auto n = recv(fd, buf, sizeof buf, 0);
+      if (n <= 0) {
+        break;
+      }
+      out.append(buf, static_cast<std::size_t>(n));
+    }
+  }
+  close(fd);
+  return out;
+}
+
+HttpReply http_get(int port, const std::string& path, const std::vector<std::string>& headers) {
+  std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  for (const auto& h : headers) {
+    req += h + "\r\n";
+  }
+  req += "\r\n";
+  const auto resp = raw_exchange(port, req, std::chrono::seconds(10));
+  HttpReply r;
+  if (resp.rfind("HTTP/1.", 0) == 0 && resp.size() > 12) {
+    r.status = std::stoi(resp.substr(9, 3));
+    const auto end = resp.find("\r\n\r\n");
+    r.body = end == std::string::npos ? "" : resp.substr(end + 4);
+  }
+  return r;
+}
+
+std::optional<long long> dropped(int metrics_port, const std::string& reason) {
+  const auto r = http_get(metrics_port, "/metrics");
+  std::smatch m;
+  const std::regex re("veter_ingest_dropped_total\\{name=\"camera\",reason=\"" + reason + "\"\\} ([0-9]+)");
+  if (std::regex_search(r.body, m, re)) {
+    return std::stoll(m[1]);
+  }
+  return std::nullopt;
+}
+
+}  // namespace veter::test::security

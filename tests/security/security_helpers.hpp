@@ -1,0 +1,95 @@
+// Helpers for the security e2e tests: a relay with a free-port config and the
+// security keys given by the test, an in-test RTP/SRTP sender that can bind any
+// loopback address, an rtspsrc viewer with credentials and TLS, and a tiny HTTP GET.
+#pragma once
+
+#include <gst/gst.h>
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "process.hpp"
+#include "veter/common/gst_ptr.hpp"
+
+namespace veter::test::security {
+
+struct Ports {
+  int rtsp = 0;
+  int ingest = 0;
+  int udp_min = 0;
+  int api = 0;
+  int metrics = 0;
+};
+
+/// Ports for one relay (all distinct).
+Ports pick_ports();
+
+/// The relay's YAML for `ports` with extra text inside `rtsp:` and `paths.camera.ingest:`
+/// (each line already indented for its place) and optional top-level `api:`/`metrics:` maps.
+std::string relay_yaml(const Ports& p, const std::string& rtsp_extra, const std::string& ingest_extra,
+                       const std::string& api_map = "", const std::string& metrics_map = "");
+
+class Relay {
+ public:
+  Relay(const TempDir& dir, const std::string& yaml);
+  [[nodiscard]] Process& process() { return *proc_; }
+  bool wait_ready(std::chrono::milliseconds timeout) const;
+
+ private:
+  std::unique_ptr<Process> proc_;
+};
+
+/// A key file with mode 0600 holding 30 random bytes as hex; returns its path.
+std::string write_key_file(const TempDir& dir, const std::string& name);
+
+/// The real publisher (test source, x264) with an optional SRTP key file.
+std::unique_ptr<Process> start_publisher(const TempDir& dir, int relay_port, int local_port,
+                                         const std::string& key_file = "", const std::string& size = "320x240");
+
+/// In-test H.264 RTP sender bound to `bind_host:local_port` (e.g. 127.0.0.2).
+class Sender {
+ public:
+  Sender(const std::string& bind_host, int local_port, int relay_port, const std::string& size = "320x240");
+  ~Sender();
+  Sender(const Sender&) = delete;
+  Sender& operator=(const Sender&) = delete;
+
+ private:
+  common::ElementPtr pipeline_;
+};
+
+/// rtspsrc ! rtph264depay ! avdec_h264 ! fakesink, counting decoded frames.
+class Viewer {
+ public:
+  explicit Viewer(const std::string& url, const std::string& user = "", const std::string& pass = "");
+  ~Viewer();
+  Viewer(const Viewer&) = delete;
+  Viewer& operator=(const Viewer&) = delete;
+  bool wait_frames(int n, std::chrono::milliseconds timeout) const;
+  [[nodiscard]] int frames() const { return frames_.load(); }
+  [[nodiscard]] int width() const { return width_.load(); }
+
+ private:
+  static GstPadProbeReturn on_buffer(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  common::ElementPtr pipeline_;
+  std::atomic<int> frames_{0};
+  std::atomic<int> width_{0};
+};
+
+struct HttpReply {
+  int status = 0;
+  std::string body;
+};
+HttpReply http_get(int port, const std::string& path, const std::vector<std::string>& headers = {});
+
+/// veter_ingest_dropped_total{name="camera",reason=...} from /metrics (nullopt if absent).
+std::optional<long long> dropped(int metrics_port, const std::string& reason);
+
+/// Raw TCP: send `bytes`, read until the peer closes or `timeout`; returns what was read.
+std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds timeout);
+
+}  // namespace veter::test::security
