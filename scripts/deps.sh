@@ -18,6 +18,7 @@ PACKAGES=(
   gstreamer1.0-x  # pango: clockoverlay on the publisher's test pattern
   # test and operations tools: ffprobe/ffmpeg clients, promtool, systemd-analyze, curl, packaging
   ffmpeg prometheus systemd curl iproute2 dpkg-dev fakeroot file
+  openssl  # security e2e: self-signed certificate for the RTSPS test
   shellcheck  # scripts/*.sh lint in tests/ship
 )
 

@@ -349,6 +349,12 @@ void RtspSecurity::on_client_connected(GstRTSPServer*, GstRTSPClient* client, gp
     me->close_later(client);
     return;
   }
+  // Requests whose CSeq is not a number get 400 (gst-rtsp-server would echo it and answer 200).
+  for (const char* sig : {"pre-options-request", "pre-describe-request", "pre-setup-request", "pre-play-request",
+                          "pre-pause-request", "pre-teardown-request", "pre-get-parameter-request",
+                          "pre-set-parameter-request", "pre-announce-request", "pre-record-request"}) {
+    g_signal_connect(client, sig, G_CALLBACK(&RtspSecurity::on_pre_request), nullptr);
+  }
   Conn c;
   c.addr = addr;
   c.since = std::chrono::steady_clock::now();
@@ -356,6 +362,20 @@ void RtspSecurity::on_client_connected(GstRTSPServer*, GstRTSPClient* client, gp
   c.closed_id = g_signal_connect(client, "closed", G_CALLBACK(&RtspSecurity::on_client_closed), self);
   c.session_id = g_signal_connect(client, "new-session", G_CALLBACK(&RtspSecurity::on_new_session), self);
   me->conns_[client] = std::move(c);
+}
+
+GstRTSPStatusCode RtspSecurity::on_pre_request(GstRTSPClient* client, GstRTSPContext* ctx, gpointer) {
+  gchar* cseq = nullptr;
+  if (ctx == nullptr || ctx->request == nullptr ||
+      gst_rtsp_message_get_header(ctx->request, GST_RTSP_HDR_CSEQ, &cseq, 0) != GST_RTSP_OK || cseq == nullptr) {
+    return GST_RTSP_STS_BAD_REQUEST;
+  }
+  const std::string v = cseq;
+  if (v.empty() || v.size() > 9 || !std::all_of(v.begin(), v.end(), [](char ch) { return ch >= '0' && ch <= '9'; })) {
+    spdlog::debug("RTSP request from {} with CSeq \"{}\": 400", client_address(client), v.substr(0, 32));
+    return GST_RTSP_STS_BAD_REQUEST;
+  }
+  return GST_RTSP_STS_OK;
 }
 
 void RtspSecurity::close_later(GstRTSPClient* client) {

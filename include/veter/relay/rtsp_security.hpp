@@ -91,6 +91,7 @@ class RtspSecurity {
   static void on_client_closed(GstRTSPClient* client, gpointer self);
   static void on_new_session(GstRTSPClient* client, GstRTSPSession* session, gpointer self);
   static gboolean on_timer(gpointer self);
+  static GstRTSPStatusCode on_pre_request(GstRTSPClient* client, GstRTSPContext* ctx, gpointer unused);
   void forget(GstRTSPClient* client);
   void close_later(GstRTSPClient* client);
   const RtspUser* user_by_name(const std::string& name) const;
