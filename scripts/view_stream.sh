@@ -33,6 +33,8 @@ Environment:
   VETER_VIEW_EXTRA_ARGS extra arguments for the player, inserted before the URL (split on
                         spaces), e.g. "-vf scale=640:-1" for ffplay
   VETER_VIEW_MAX_ATTEMPTS stop after this many attempts (default 0 = forever)
+  VETER_VIEW_GST_SINK   video sink for --player gst (default autovideosink), e.g.
+                        glimagesink, osxvideosink, or fakesink for a headless check
 
 Examples:
   view_stream.sh rtsp://relay.example.org:8555/camera
@@ -153,6 +155,7 @@ case "$kind" in
 esac
 
 timeout_us=$((timeout * 1000000))
+gst_sink="${VETER_VIEW_GST_SINK:-autovideosink}"
 extra="${VETER_VIEW_EXTRA_ARGS:-}"
 
 # One viewing session, run in a background subshell that becomes the player (exec), so that
@@ -170,7 +173,7 @@ play() {
     gst)
       exec "$program" -q rtspsrc location="$url" protocols="$transport" latency="$latency" \
         tcp-timeout="$timeout_us" timeout="$timeout_us" $extra \
-        ! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! autovideosink sync=false ;;
+        ! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! "$gst_sink" sync=false ;;
     vlc)
       if [ "$transport" = tcp ]; then rtsp_opt=--rtsp-tcp; else rtsp_opt=--no-rtsp-tcp; fi
       exec "$program" --quiet --play-and-exit "$rtsp_opt" --network-caching="$latency" \
