@@ -33,12 +33,14 @@ GstPadProbeReturn StampInserter::on_buffer(GstPad* /*pad*/, GstPadProbeInfo* inf
   return GST_PAD_PROBE_OK;
 }
 
-StampedRtpSender::StampedRtpSender(int port, int width, int height, int fps, int kbps, const char* pattern) {
+StampedRtpSender::StampedRtpSender(int port, int width, int height, int fps, int kbps, const char* pattern,
+                                   bool sliced) {
   const std::string desc =
       std::string("videotestsrc is-live=true pattern=") + pattern + " ! video/x-raw,width=" + std::to_string(width) +
       ",height=" + std::to_string(height) + ",framerate=" + std::to_string(fps) +
-      "/1 ! x264enc name=enc tune=zerolatency speed-preset=ultrafast vbv-buf-capacity=100 bframes=0 "
-      "sliced-threads=false threads=1 bitrate=" + std::to_string(kbps) + " key-int-max=" + std::to_string(fps) +
+      "/1 ! x264enc name=enc tune=zerolatency speed-preset=ultrafast vbv-buf-capacity=100 bframes=0 " +
+      std::string(sliced ? "sliced-threads=true threads=4" : "sliced-threads=false threads=1") +
+      " bitrate=" + std::to_string(kbps) + " key-int-max=" + std::to_string(fps) +
       " ! video/x-h264,profile=constrained-baseline,stream-format=byte-stream,alignment=au ! identity name=stamp "
       "! rtph264pay pt=96 config-interval=-1 mtu=1200 ! udpsink host=127.0.0.1 sync=false port=" +
       std::to_string(port);

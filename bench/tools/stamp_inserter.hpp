@@ -29,7 +29,10 @@ class StampInserter {
 /// rtph264pay (config-interval -1) → udpsink 127.0.0.1:port. Stops on destruction.
 class StampedRtpSender {
  public:
-  StampedRtpSender(int port, int width, int height, int fps, int kbps = 800, const char* pattern = "ball");
+  /// `sliced` = x264 sliced threads (several slices per frame; rtph264pay config-interval=-1
+  /// then repeats SPS/PPS before each IDR slice, as a publisher with that setting would).
+  StampedRtpSender(int port, int width, int height, int fps, int kbps = 800, const char* pattern = "ball",
+                   bool sliced = false);
   ~StampedRtpSender();
   StampedRtpSender(const StampedRtpSender&) = delete;
   StampedRtpSender& operator=(const StampedRtpSender&) = delete;

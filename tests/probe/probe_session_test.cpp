@@ -44,6 +44,26 @@ TEST_F(ProbeSessionTest, MeasuresAStampedRtpStream) {
   EXPECT_FALSE(r.capture_to_decoded_ms.has_value());  // not decoding
 }
 
+// x264 sliced threads give several slices per frame, and rtph264pay config-interval=-1 repeats
+// SPS/PPS before each IDR slice, so the depayloader pushes an IDR frame as two buffers: the
+// probe must still count one frame, one keyframe and one latency sample per frame.
+TEST_F(ProbeSessionTest, FramesSplitByTheDepayloaderCountOnce) {
+  const int port = veter::test::free_udp_port();
+  veter::test::StampedRtpSender sender(port, 640, 360, 30, 800, "ball", true);
+  ProbeOptions opts;
+  opts.url = "rtp://@:" + std::to_string(port);
+  opts.duration_s = 3.5;
+  ProbeSession session(opts);
+  const auto r = session.run({}, 0);
+  EXPECT_EQ(r.exit_code, 0) << r.error;
+  EXPECT_GE(r.frames_received, 30U);
+  EXPECT_EQ(r.frames_with_timestamp, r.frames_received);
+  // One IDR a second (key-int-max = fps): 3-4 in 3.5 s, not twice that.
+  EXPECT_GE(r.keyframes, 2U);
+  EXPECT_LE(r.keyframes, 5U);
+  EXPECT_LE(r.fps, 40.0);
+}
+
 TEST_F(ProbeSessionTest, DecodesAndMeasuresCaptureToDecoded) {
   const int port = veter::test::free_udp_port();
   veter::test::StampedRtpSender sender(port, 320, 240, 30);
