@@ -222,11 +222,12 @@ void Publisher::launch(const std::string& address) {
 
 void Publisher::teardown() {
   bus_watch_.reset();
-  probes_.detach();
   if (pipeline_) {
+    // NULL first: the streaming threads are gone before the probes' state is touched.
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
-    pipeline_.reset();
   }
+  probes_.detach();
+  pipeline_.reset();
   streaming_ = false;
 }
 

@@ -129,6 +129,13 @@ TEST(PublisherE2E, PliForcesAnIdrWithin500msAndIsRateLimited) {
   const auto n = keyframes_after(rx.access_units(), burst, burst + 1500ms);
   EXPECT_GE(n, 1U);
   EXPECT_LE(n, 2U) << "rate limit: at most one forced IDR per 500 ms";
+
+  // A FIR asks for the same thing.
+  std::this_thread::sleep_for(600ms);
+  const auto fir_sent = std::chrono::steady_clock::now();
+  rx.send_fir(*ssrc, 1, "127.0.0.1", ports.local + 1);
+  std::this_thread::sleep_for(1000ms);
+  EXPECT_GE(keyframes_after(rx.access_units(), fir_sent, fir_sent + 500ms), 1U) << "no IDR within 500 ms of a FIR";
   EXPECT_EQ(pub.stop(), 0);
 }
 

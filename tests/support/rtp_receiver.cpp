@@ -202,14 +202,36 @@ void RtpH264Receiver::send_pli(std::uint32_t media_ssrc, const std::string& host
                                             static_cast<std::uint8_t>(media_ssrc >> 16),
                                             static_cast<std::uint8_t>(media_ssrc >> 8),
                                             static_cast<std::uint8_t>(media_ssrc)};
+  send_rtcp(pli.data(), pli.size(), host, port);
+}
+
+void RtpH264Receiver::send_fir(std::uint32_t media_ssrc, std::uint8_t seq, const std::string& host, int port) {
+  // Compound RTCP as a relay sends it: an empty RR (so rtpsession knows the sender, which it
+  // requires for FIR) followed by a PSFB FIR (RFC 5104): V=2 FMT=4 | PT=206 | length=4 |
+  // sender SSRC | media SSRC (0) | FCI: target SSRC, seq nr, reserved.
+  const std::uint32_t sender = 0x7e57'0001;
+  auto be32 = [](std::vector<std::uint8_t>& v, std::uint32_t x) {
+    v.insert(v.end(), {static_cast<std::uint8_t>(x >> 24), static_cast<std::uint8_t>(x >> 16),
+                       static_cast<std::uint8_t>(x >> 8), static_cast<std::uint8_t>(x)});
+  };
+  std::vector<std::uint8_t> pkt = {0x80, 201, 0x00, 0x01};  // RR, RC=0, length 1
+  be32(pkt, sender);
+  pkt.insert(pkt.end(), {0x84, 206, 0x00, 0x04});  // PSFB FMT=4 (FIR), length 4
+  be32(pkt, sender);
+  be32(pkt, 0);
+  be32(pkt, media_ssrc);
+  pkt.insert(pkt.end(), {seq, 0, 0, 0});
+  send_rtcp(pkt.data(), pkt.size(), host, port);
+}
+
+void RtpH264Receiver::send_rtcp(const std::uint8_t* data, std::size_t size, const std::string& host, int port) {
   common::GObjectPtr<GInetAddress> a(g_inet_address_new_from_string(host.c_str()));
   common::GObjectPtr<GSocketAddress> to(g_inet_socket_address_new(a.get(), static_cast<guint16>(port)));
   GError* raw = nullptr;
-  g_socket_send_to(rtcp_socket_.get(), to.get(), reinterpret_cast<const gchar*>(pli.data()), pli.size(), nullptr,
-                   &raw);
+  g_socket_send_to(rtcp_socket_.get(), to.get(), reinterpret_cast<const gchar*>(data), size, nullptr, &raw);
   common::GErrorPtr err(raw);
   if (err) {
-    throw std::runtime_error(std::string("send PLI: ") + err->message);
+    throw std::runtime_error(std::string("send RTCP: ") + err->message);
   }
 }
 

@@ -51,8 +51,11 @@ class RtpH264Receiver {
   std::optional<int> wait_rtcp_sender_port(std::chrono::milliseconds timeout);
   /// Send a 12-byte RTCP PSFB PLI (RFC 4585) for `media_ssrc` from the RTCP port.
   void send_pli(std::uint32_t media_ssrc, const std::string& host, int port);
+  /// Send a compound RTCP packet, empty RR + PSFB FIR (RFC 5104), asking `media_ssrc` for a keyframe.
+  void send_fir(std::uint32_t media_ssrc, std::uint8_t seq, const std::string& host, int port);
 
  private:
+  void send_rtcp(const std::uint8_t* data, std::size_t size, const std::string& host, int port);
   static GstPadProbeReturn on_rtp(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   static GstPadProbeReturn on_au(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   static GstFlowReturn on_sample(GstAppSink* sink, gpointer self);
