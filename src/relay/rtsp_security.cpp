@@ -223,6 +223,8 @@ void RtspSecurity::stop() {
 
 void RtspSecurity::install(GstRTSPServer* server) {
   gst_rtsp_server_set_content_length_limit(server, kMaxRequestBody);
+  // The default listen backlog (5) lets a handful of half-open connections delay everyone's connect().
+  gst_rtsp_server_set_backlog(server, 1024);
   if (auth_) {
     gst_rtsp_server_set_auth(server, auth_.get());
   }
