@@ -755,7 +755,9 @@ def main():
     head = ["# veter benchmark results\n",
             f"- Date: {started:%Y-%m-%d %H:%M}–{ended:%H:%M} UTC" + (" (smoke mode: 1 run, seconds each; numbers "
                                                                     "are not meaningful)" if smoke else ""),
-            f"- Machine: {model}, {cpus} CPUs, {mem} RAM; load average at start {' '.join(load)}",
+            f"- Machine: {model}, {cpus} CPUs, {mem} RAM; load average at start {' '.join(load)}, at end "
+            f"{' '.join(open('/proc/loadavg').read().split()[:3])} (the machine is shared: other processes compete "
+            "for the CPUs during the run)",
             f"- Commit: {commit}",
             f"- Command: `{args.command}`",
             "- Everything on loopback (127.0.0.1); Release build; medians over "
