@@ -10,7 +10,6 @@
 #include <csignal>
 #include <fstream>
 #include <random>
-#include <regex>
 #include <sstream>
 #include <thread>
 
