@@ -217,6 +217,9 @@ void RtspSecurity::stop() {
     if (c.session_id != 0) {
       g_signal_handler_disconnect(client, c.session_id);
     }
+    if (c.sent_id != 0) {
+      g_signal_handler_disconnect(client, c.sent_id);
+    }
   }
   conns_.clear();
 }
@@ -355,7 +358,7 @@ void RtspSecurity::on_client_connected(GstRTSPServer*, GstRTSPClient* client, gp
   for (const char* sig : {"pre-options-request", "pre-describe-request", "pre-setup-request", "pre-play-request",
                           "pre-pause-request", "pre-teardown-request", "pre-get-parameter-request",
                           "pre-set-parameter-request", "pre-announce-request", "pre-record-request"}) {
-    g_signal_connect(client, sig, G_CALLBACK(&RtspSecurity::on_pre_request), nullptr);
+    g_signal_connect(client, sig, G_CALLBACK(&RtspSecurity::on_pre_request), self);
   }
   Conn c;
   c.addr = addr;
@@ -363,10 +366,24 @@ void RtspSecurity::on_client_connected(GstRTSPServer*, GstRTSPClient* client, gp
   c.client.reset(GST_RTSP_CLIENT(g_object_ref(client)));
   c.closed_id = g_signal_connect(client, "closed", G_CALLBACK(&RtspSecurity::on_client_closed), self);
   c.session_id = g_signal_connect(client, "new-session", G_CALLBACK(&RtspSecurity::on_new_session), self);
+  c.sent_id = g_signal_connect(client, "send-message", G_CALLBACK(&RtspSecurity::on_send_message), self);
   me->conns_[client] = std::move(c);
 }
 
-GstRTSPStatusCode RtspSecurity::on_pre_request(GstRTSPClient* client, GstRTSPContext* ctx, gpointer) {
+void RtspSecurity::touch(GstRTSPClient* client) {
+  auto it = conns_.find(client);
+  if (it != conns_.end()) {
+    it->second.since = std::chrono::steady_clock::now();
+  }
+}
+
+void RtspSecurity::on_send_message(GstRTSPClient* client, GstRTSPContext*, GstRTSPMessage*, gpointer self) {
+  // A response went out (e.g. after a slow DESCRIBE): the client gets a full idle_timeout for its next request.
+  static_cast<RtspSecurity*>(self)->touch(client);
+}
+
+GstRTSPStatusCode RtspSecurity::on_pre_request(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self) {
+  static_cast<RtspSecurity*>(self)->touch(client);  // a complete request: not a slowloris
   gchar* cseq = nullptr;
   if (ctx == nullptr || ctx->request == nullptr ||
       gst_rtsp_message_get_header(ctx->request, GST_RTSP_HDR_CSEQ, &cseq, 0) != GST_RTSP_OK || cseq == nullptr) {
@@ -409,6 +426,7 @@ void RtspSecurity::forget(GstRTSPClient* client) {
   connections_.release(it->second.addr);
   g_signal_handler_disconnect(client, it->second.closed_id);
   g_signal_handler_disconnect(client, it->second.session_id);
+  g_signal_handler_disconnect(client, it->second.sent_id);
   auto node = conns_.extract(it);  // the client reference goes last
 }
 
@@ -426,7 +444,7 @@ gboolean RtspSecurity::on_timer(gpointer self) {
     if (it == me->conns_.end()) {
       continue;
     }
-    spdlog::debug("RTSP connection from {}: no session after {}, closed", it->second.addr,
+    spdlog::debug("RTSP connection from {}: no session and no request for {}, closed", it->second.addr,
                   common::format_duration(me->cfg_.idle_timeout));
     common::GObjectPtr<GstRTSPClient> keep(GST_RTSP_CLIENT(g_object_ref(client)));
     me->forget(client);
