@@ -64,10 +64,16 @@ std::vector<std::string> lines(const std::string& text) {
 }
 
 std::string install_tree(const std::string& destdir, const std::string& prefix) {
-  const auto r = run_command({VETER_CMAKE_COMMAND, "--install", VETER_BINARY_DIR, "--prefix", prefix},
-                             std::chrono::seconds(120), {"DESTDIR=" + destdir});
-  EXPECT_EQ(r.status, 0) << r.out << r.err;
-  return r.out + r.err;
+  // The two packaged components (other tools in the tree have their own install rules).
+  std::string out;
+  for (const std::string component : {"relay", "publisher"}) {
+    const auto r = run_command({VETER_CMAKE_COMMAND, "--install", VETER_BINARY_DIR, "--prefix", prefix,
+                                "--component", component},
+                               std::chrono::seconds(120), {"DESTDIR=" + destdir});
+    EXPECT_EQ(r.status, 0) << r.out << r.err;
+    out += r.out + r.err;
+  }
+  return out;
 }
 
 }  // namespace veter::test::ship

@@ -15,7 +15,7 @@ std::string which(const std::string& program);
 std::set<std::string> flatten_keys(const std::string& yaml_text);
 /// Lines of `text`.
 std::vector<std::string> lines(const std::string& text);
-/// `cmake --install` of the project's build tree into DESTDIR `destdir` with `prefix`;
+/// `cmake --install` of the relay and publisher components into DESTDIR `destdir` with `prefix`;
 /// returns the combined output, fails the current test on error.
 std::string install_tree(const std::string& destdir, const std::string& prefix);
 
