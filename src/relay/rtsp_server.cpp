@@ -393,7 +393,7 @@ void RtspServer::drop_client(GstRTSPClient* client, const std::string& why) {
     kick(id);
   }
   if (clients_.count(client) != 0) {
-    gst_rtsp_client_close(client);
+    gst_rtsp_client_close(client);  // `keep` holds the client until this returns
   }
 }
 
@@ -405,7 +405,10 @@ bool RtspServer::kick(const std::string& session_id) {
   GstRTSPClient* client = it->second.client;
   remove_session(session_id);
   if (client != nullptr && clients_.count(client) != 0) {
-    gst_rtsp_client_close(client);
+    // Closing can drop the server's last reference while the client's own lock
+    // is held: keep the client alive until the call has returned.
+    const auto keep = common::ref(client);
+    gst_rtsp_client_close(keep.get());
   }
   return true;
 }
