@@ -308,7 +308,7 @@ TEST(SecurityE2e, MalformedRtspGetsErrorsAndTheRelayStaysUp) {
   const std::string u = url(p);
   const std::vector<std::string> corpus = {
       "OPTIONS " + u + " RTSP/1.0\r\nCSeq: 1\r\nX-Big: " + std::string(100000, 'a') + "\r\n\r\n",
-      "OPTIONS " + u + " RTSP/1.0\r\nCSeq: banana\r\n\r\n",
+      "DESCRIBE " + u + " RTSP/1.0\r\nCSeq: banana\r\n\r\n",
       "SETUP " + u + "/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;interleaved=999-1000;bogus\r\n\r\n",
       "SETUP " + u + "/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: \r\n\r\n",
       std::string("\x00\x01\x02\xff\xfe garbage \x80\x81\r\n\r\n", 22),
