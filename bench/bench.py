@@ -221,6 +221,8 @@ class Bench:
 rtsp:
   listen: "127.0.0.1:{rtsp}"
   udp_port_range: "{udp}-{udp + 1}"
+  max_connections: 0                # every bench viewer comes from 127.0.0.1: no per-address cap
+  max_connections_per_address: 0
 api: {{ enabled: false }}
 metrics: {{ enabled: false }}
 paths:
@@ -528,6 +530,7 @@ def bench_fanout(b, runs, counts, window, out):
                "probe p50 ms | probe p99 ms | CPU vs textbook | RSS vs textbook |")
     out.append("|---|---|---|---|---|---|---|---|---|---|---|")
     plot_rows = []
+    notes = []
     for n in counts:
         vals = {}
         rows = {}
@@ -546,6 +549,13 @@ def bench_fanout(b, runs, counts, window, out):
             pl = [((p.get("latency") or {}).get("capture_to_arrival_ms") or {}) for p in lat[(key, n)]]
             vals[key] = (cpu, rss)
             rows[key] = (label, cpu, rss, playing, full, mins, p50s, pl)
+            errs = {}
+            for r in data[(key, n)]:
+                for e, c in (r.get("errors") or {}).items():
+                    errs[e] = errs.get(e, 0) + c
+            if errs:
+                notes.append(f"{label}, {n} viewers, summed over the runs: " +
+                             "; ".join(f"{c} × {e}" for e, c in errs.items()))
         tb = vals.get("textbook", (None, None))
         for key, (label, cpu, rss, playing, full, mins, p50s, pl) in rows.items():
             out.append(f"| {n} | {label} | {fmt(cpu)} | {fmt(rss)} | {fmt(playing, 0)}/{n} | {fmt(med(full), 0)}/{n} | "
@@ -555,6 +565,10 @@ def bench_fanout(b, runs, counts, window, out):
                        f"{ratio(rss, tb[1]) if key == 'veter' else ''} |")
         plot_rows.append((n, vals.get("veter", (None, None)), tb))
     out.append("")
+    if notes:
+        out.append("Viewers that did not play (reader's reasons):\n")
+        out += [f"- {x}" for x in notes]
+        out.append("")
     return data, lat, plot_rows
 
 
@@ -715,9 +729,11 @@ def main():
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--only", default="latency,ttff,fanout,cpu")
     ap.add_argument("--command", default="bench/run.sh")
+    ap.add_argument("--runs", type=int, default=0, help="runs per configuration (default 5; 1 with --smoke)")
+    ap.add_argument("--counts", default="", help="fan-out viewer counts, e.g. 1,10,100,300,400")
     args = ap.parse_args()
     smoke = args.smoke
-    runs = 1 if smoke else 5
+    runs = args.runs or (1 if smoke else 5)
     b = Bench(args)
     os.makedirs(args.out, exist_ok=True)
     only = args.only.split(",")
@@ -739,7 +755,8 @@ def main():
                 failures.append("ttff: no join measured")
         if "fanout" in only:
             print("fan-out ...", flush=True)
-            counts = [1, 3] if smoke else [1, 10, 100, 300, 400]
+            counts = [int(x) for x in args.counts.split(",")] if args.counts else \
+                ([1, 3] if smoke else [1, 10, 100, 300, 400])
             data, _, fan_rows = bench_fanout(b, runs, counts, 1.0 if smoke else 4, body)
             if not any("cpu_percent" in r for rs in data.values() for r in rs):
                 failures.append("fanout: no measurement")
