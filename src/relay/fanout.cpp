@@ -1,6 +1,7 @@
 #include "veter/relay/fanout.hpp"
 
 #include <gst/app/gstappsrc.h>
+#include <gst/base/gstbasesink.h>
 
 #include <algorithm>
 #include <span>
@@ -16,10 +17,22 @@ struct Fanout::Entry {
   common::ElementPtr appsrc;
   common::SignalConnection unprepared;
   common::PadProbe payload_probe;
+  common::SignalConnection sink_added;  // zero processing deadline for the media's sinks
   bool started = false;  // has received its first buffer (parameter sets first)
 };
 
 namespace {
+// GstBaseSink reserves a 20 ms processing deadline in live pipelines, and the
+// shared media's sinks (added by gst-rtsp-server when it prepares the media)
+// sync to the clock: every access unit, stamped "now" by the appsrc, would wait
+// 20 ms before leaving. Nothing in the media needs processing time, so each
+// sink gets a zero deadline and packets go out as soon as they are payloaded.
+void on_deep_element_added(GstBin* /*pipeline*/, GstBin* /*sub_bin*/, GstElement* element, gpointer /*unused*/) {
+  if (GST_IS_BASE_SINK(element)) {
+    g_object_set(element, "processing-deadline", static_cast<guint64>(0), nullptr);
+  }
+}
+
 // The shared media: no queue, no jitter buffer, only the payloader.
 constexpr const char* kLaunch =
     "( appsrc name=src is-live=true format=time do-timestamp=true min-latency=0 "
@@ -72,6 +85,11 @@ void Fanout::attach(GstRTSPMedia* media) {
   if (!entry->appsrc) {
     spdlog::error("path {}: media without appsrc", name_);
     return;
+  }
+  if (common::GstPtr<GstObject> pipeline{gst_object_get_parent(GST_OBJECT(bin.get()))}) {
+    entry->sink_added = common::SignalConnection(
+        pipeline.get(),
+        g_signal_connect(pipeline.get(), "deep-element-added", G_CALLBACK(&on_deep_element_added), nullptr));
   }
   common::CapsPtr caps(gst_caps_from_string("video/x-h264,stream-format=byte-stream,alignment=au"));
   g_object_set(entry->appsrc.get(), "caps", caps.get(), "max-bytes", static_cast<guint64>(2 * 1024 * 1024),
