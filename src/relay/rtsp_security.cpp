@@ -399,14 +399,15 @@ GstRTSPStatusCode RtspSecurity::on_pre_request(GstRTSPClient* client, GstRTSPCon
 }
 
 void RtspSecurity::close_later(GstRTSPClient* client) {
-  // The client is not attached yet while "client-connected" runs: close it from the main loop.
-  g_idle_add_full(
-      G_PRIORITY_DEFAULT,
-      [](gpointer data) -> gboolean {
-        gst_rtsp_client_close(GST_RTSP_CLIENT(data));
-        return G_SOURCE_REMOVE;
-      },
-      g_object_ref(client), g_object_unref);
+  // gst-rtsp-server serves clients from its own thread pool, so closing the
+  // client from here would race with that thread's watch (which then polls a
+  // freed stream in a tight loop). Shutting the socket down is thread-safe:
+  // the client's own watch sees end-of-stream and closes the client itself.
+  GstRTSPConnection* conn = gst_rtsp_client_get_connection(client);
+  GSocket* sock = conn != nullptr ? gst_rtsp_connection_get_read_socket(conn) : nullptr;
+  if (sock != nullptr) {
+    ::shutdown(g_socket_get_fd(sock), SHUT_RDWR);
+  }
 }
 
 void RtspSecurity::on_client_closed(GstRTSPClient* client, gpointer self) { static_cast<RtspSecurity*>(self)->forget(client); }
@@ -449,7 +450,7 @@ gboolean RtspSecurity::on_timer(gpointer self) {
                   common::format_duration(me->cfg_.idle_timeout));
     common::GObjectPtr<GstRTSPClient> keep(GST_RTSP_CLIENT(g_object_ref(client)));
     me->forget(client);
-    gst_rtsp_client_close(keep.get());
+    me->close_later(keep.get());
   }
   return G_SOURCE_CONTINUE;
 }

@@ -82,7 +82,7 @@ TEST(SecurityE2e, SecondSenderIgnoredUntilFirstIsSilentThenTakesOver) {
   ASSERT_TRUE(relay.process().wait_for_output("publisher 127.0.0.1:" + std::to_string(second_port) + " is sending", 30s))
       << relay.process().err();
   Viewer v(url(p));
-  ASSERT_TRUE(v.wait_frames(30, 30s)) << "frames: " << v.frames();
+  ASSERT_TRUE(v.wait_frames(30, 30s)) << "frames: " << v.frames() << relay.process().err();
   EXPECT_EQ(v.width(), 160);
 }
 
