@@ -81,9 +81,17 @@ TEST(SecurityE2e, SecondSenderIgnoredUntilFirstIsSilentThenTakesOver) {
   first.reset();  // the first publisher goes silent; after ingest.timeout (1s) the second takes over
   ASSERT_TRUE(relay.process().wait_for_output("publisher 127.0.0.1:" + std::to_string(second_port) + " is sending", 30s))
       << relay.process().err();
-  Viewer v(url(p));
-  ASSERT_TRUE(v.wait_frames(30, 30s)) << "frames: " << v.frames() << relay.process().err();
-  EXPECT_EQ(v.width(), 160);
+  // Around the switch the path can be briefly not ready (until the new publisher's first IDR): a
+  // viewer that got 404 in that window connects again, as players do. Bounded: 4 x 10 s.
+  int width = 0;
+  for (int attempt = 0; attempt < 4 && width == 0; ++attempt) {
+    Viewer v(url(p));
+    if (v.wait_frames(30, 10s)) {
+      width = v.width();
+    }
+  }
+  ASSERT_NE(width, 0) << "no viewer decoded the new publisher's video" << relay.process().err();
+  EXPECT_EQ(width, 160);
 }
 
 TEST(SecurityE2e, SrtpBothSidesDecodesAndWrongKeyDelivesNothing) {
@@ -299,6 +307,9 @@ TEST(SecurityE2e, AThousandAbandonedConnectionsDoNotStopARealViewer) {
   EXPECT_TRUE(relay.process().wait_for_output("max_connections_per_address (50) reached", 10s));
 }
 
+// Binary bytes that are not RTSP (the array's size counts the terminating NUL).
+constexpr char kBinaryGarbage[] = "\x00\x01\x02\xff\xfe garbage \x80\x81\r\n\r\n";
+
 TEST(SecurityE2e, MalformedRtspGetsErrorsAndTheRelayStaysUp) {
   TempDir dir;
   const auto p = pick_ports();
@@ -311,8 +322,8 @@ TEST(SecurityE2e, MalformedRtspGetsErrorsAndTheRelayStaysUp) {
       "DESCRIBE " + u + " RTSP/1.0\r\nCSeq: banana\r\n\r\n",
       "SETUP " + u + "/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: RTP/AVP/TCP;interleaved=999-1000;bogus\r\n\r\n",
       "SETUP " + u + "/stream=0 RTSP/1.0\r\nCSeq: 1\r\nTransport: \r\n\r\n",
-      std::string("\x00\x01\x02\xff\xfe garbage \x80\x81\r\n\r\n", 22),
-      std::string("$\x00\x00\x10") + std::string(16, '\x55') + "PLAY " + u + " RTSP/1.0\r\nCSeq: 2\r\n\r\n",
+      std::string(kBinaryGarbage, sizeof kBinaryGarbage - 1),
+      std::string("$\x00\x00\x10", 4) + std::string(16, '\x55') + "PLAY " + u + " RTSP/1.0\r\nCSeq: 2\r\n\r\n",
       "DESCRIBE " + u + " RTSP/1.0\r\nCSeq: 1\r\nContent-Length: 99999999\r\n\r\nabc",
       "PLAY " + u + " RTSP/1.0\r\nCSeq: 1\r\nSession: 123456\r\n\r\n",
   };
