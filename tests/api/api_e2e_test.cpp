@@ -31,12 +31,7 @@ using Json = nlohmann::json;
 using veter::test::Process;
 using veter::test::TempDir;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string slurp(const std::string& path) { return veter::test::read_text_file(path); }
 
 /// Poll `pred` (iterating the main context) until true or `timeout`.
 template <typename Pred>

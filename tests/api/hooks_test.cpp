@@ -23,12 +23,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
+std::string slurp(const std::string& path) { return veter::test::read_text_file(path); }
 
 /// Iterate the main context until `pred` or `timeout`.
 template <typename Pred>

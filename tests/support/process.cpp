@@ -159,6 +159,8 @@ bool Process::wait_for_output(const std::string& text, std::chrono::milliseconds
   return false;
 }
 
+std::string read_text_file(const std::string& path) { return read_file(path); }
+
 RunResult run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout,
                       std::vector<std::string> env) {
   Process p(std::move(argv), std::move(env));

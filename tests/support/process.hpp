@@ -51,6 +51,9 @@ struct RunResult {
 RunResult run_command(std::vector<std::string> argv, std::chrono::milliseconds timeout = std::chrono::seconds(30),
                       std::vector<std::string> env = {});
 
+/// The whole content of a text file ("" when it cannot be read).
+std::string read_text_file(const std::string& path);
+
 /// A free port on 127.0.0.1 (TCP or UDP). With `pair`, the port is even and port+1 is free too.
 int free_tcp_port();
 int free_udp_port(bool pair = false);
