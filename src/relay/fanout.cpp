@@ -18,6 +18,7 @@ struct Fanout::Entry {
   common::SignalConnection unprepared;
   common::PadProbe payload_probe;
   common::SignalConnection sink_added;  // zero processing deadline for the media's sinks
+  common::SignalConnection need_data;   // parameter sets as soon as the media runs
   bool started = false;  // has received its first buffer (parameter sets first)
 };
 
@@ -37,6 +38,25 @@ void on_deep_element_added(GstBin* /*pipeline*/, GstBin* /*sub_bin*/, GstElement
 constexpr const char* kLaunch =
     "( appsrc name=src is-live=true format=time do-timestamp=true min-latency=0 "
     "! rtph264pay name=pay0 pt=96 config-interval=-1 )";
+}  // namespace
+
+namespace {
+GstBuffer* restamped(GstBuffer* buf) {
+  // A new buffer header sharing the memory; the appsrc stamps it with its own
+  // running time (do-timestamp), so publisher clock jumps never reach viewers.
+  GstBuffer* copy = gst_buffer_copy(buf);
+  GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
+  GST_BUFFER_DURATION(copy) = GST_CLOCK_TIME_NONE;
+  return copy;
+}
+
+bool is_playing(GstElement* e) {
+  GST_OBJECT_LOCK(e);
+  const bool playing = GST_STATE(e) == GST_STATE_PLAYING;
+  GST_OBJECT_UNLOCK(e);
+  return playing;
+}
 }  // namespace
 
 Fanout::Fanout(std::string path_name, GstRTSPLowerTrans protocols) : name_(std::move(path_name)) {
@@ -77,6 +97,19 @@ GstPadProbeReturn Fanout::on_payload(GstPad*, GstPadProbeInfo* info, gpointer se
   return GST_PAD_PROBE_OK;
 }
 
+void Fanout::on_need_data(GstElement* appsrc, guint /*length*/, gpointer self) {
+  // Emitted from the appsrc's streaming thread whenever its queue is empty; a
+  // live appsrc only gets here in PLAYING, when it has a clock to stamp with.
+  auto* me = static_cast<Fanout*>(self);
+  std::lock_guard lock(me->mutex_);
+  for (auto& e : me->entries_) {
+    if (e->appsrc.get() == appsrc && !e->started && me->parameter_sets_) {
+      e->started = true;
+      gst_app_src_push_buffer(GST_APP_SRC(appsrc), restamped(me->parameter_sets_.get()));
+    }
+  }
+}
+
 void Fanout::attach(GstRTSPMedia* media) {
   common::ElementPtr bin(gst_rtsp_media_get_element(media));
   auto entry = std::make_unique<Entry>();
@@ -102,6 +135,13 @@ void Fanout::attach(GstRTSPMedia* media) {
                                                                   GST_PAD_PROBE_TYPE_BUFFER_LIST),
                                      &Fanout::on_payload, this, nullptr));
   }
+  // A new media prerolls (and answers DESCRIBE) once its payloader has sent a
+  // first packet. Handing it the known SPS/PPS the moment the appsrc runs
+  // completes that at once instead of after the publisher's next frame, which
+  // took up to a frame interval (~31 ms measured at 30 fps) off every first
+  // viewer's DESCRIBE.
+  entry->need_data = common::SignalConnection(
+      entry->appsrc.get(), g_signal_connect(entry->appsrc.get(), "need-data", G_CALLBACK(&Fanout::on_need_data), this));
   entry->unprepared = common::SignalConnection(
       media, g_signal_connect(media, "unprepared", G_CALLBACK(&Fanout::on_media_unprepared), this));
   spdlog::debug("path {}: shared media created", name_);
@@ -129,24 +169,6 @@ bool Fanout::has_media() const {
   return !entries_.empty();
 }
 
-namespace {
-GstBuffer* restamped(GstBuffer* buf) {
-  // A new buffer header sharing the memory; the appsrc stamps it with its own
-  // running time (do-timestamp), so publisher clock jumps never reach viewers.
-  GstBuffer* copy = gst_buffer_copy(buf);
-  GST_BUFFER_PTS(copy) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DTS(copy) = GST_CLOCK_TIME_NONE;
-  GST_BUFFER_DURATION(copy) = GST_CLOCK_TIME_NONE;
-  return copy;
-}
-
-bool is_playing(GstElement* e) {
-  GST_OBJECT_LOCK(e);
-  const bool playing = GST_STATE(e) == GST_STATE_PLAYING;
-  GST_OBJECT_UNLOCK(e);
-  return playing;
-}
-}  // namespace
 
 void Fanout::push(GstBuffer* au) {
   if (!GST_BUFFER_FLAG_IS_SET(au, GST_BUFFER_FLAG_DELTA_UNIT)) {

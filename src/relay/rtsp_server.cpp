@@ -177,6 +177,11 @@ void RtspServer::on_client_connected(GstRTSPServer*, GstRTSPClient* client, gpoi
   auto c = std::make_unique<Client>();
   c->client = client;
   c->remote = remote_of(client);
+  if (GstRTSPConnection* conn = gst_rtsp_client_get_connection(client)) {
+    if (GSocket* sock = gst_rtsp_connection_get_read_socket(conn)) {
+      disable_nagle(g_socket_get_fd(sock));
+    }
+  }
   auto connect = [&](const char* signal, GCallback cb) {
     c->signals.emplace_back(client, g_signal_connect(client, signal, cb, me));
   };

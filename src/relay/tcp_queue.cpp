@@ -4,6 +4,7 @@
 #include <linux/sockios.h>
 #include <linux/tcp.h>
 #include <sys/ioctl.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 
 namespace veter::relay {
@@ -25,6 +26,11 @@ std::optional<TcpQueueState> probe_tcp_queue(int fd) {
   s.bytes_acked = info.tcpi_bytes_acked;
   s.queued = outq > 0 ? static_cast<std::uint64_t>(outq) : 0;
   return s;
+}
+
+bool disable_nagle(int fd) {
+  const int on = 1;
+  return setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on) == 0;
 }
 
 }  // namespace veter::relay

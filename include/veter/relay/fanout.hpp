@@ -44,6 +44,7 @@ class Fanout {
   static void on_media_configure(GstRTSPMediaFactory* factory, GstRTSPMedia* media, gpointer self);
   static void on_media_unprepared(GstRTSPMedia* media, gpointer self);
   static GstPadProbeReturn on_payload(GstPad* pad, GstPadProbeInfo* info, gpointer self);
+  static void on_need_data(GstElement* appsrc, guint length, gpointer self);
   void attach(GstRTSPMedia* media);
   void detach(GstRTSPMedia* media);
 

@@ -13,4 +13,11 @@ struct TcpQueueState {
 /// nullopt when the descriptor is not a TCP socket (or the kernel refuses).
 std::optional<TcpQueueState> probe_tcp_queue(int fd);
 
+/// Turns Nagle's algorithm off (TCP_NODELAY). Interleaved RTP is many small
+/// writes; with Nagle on, a packet that follows an unacknowledged one waits for
+/// the peer's ACK, which a player that sends nothing delays by up to 40 ms
+/// (delayed ACK) -- exactly the packets a viewer needs right after PLAY.
+/// Returns false when the descriptor is not a TCP socket.
+bool disable_nagle(int fd);
+
 }  // namespace veter::relay
