@@ -25,6 +25,7 @@ veter_pkg_check(GST libgstreamer1.0-dev gstreamer-1.0>=1.22 gstreamer-base-1.0 g
 veter_pkg_check(GSTPLUGINS libgstreamer-plugins-base1.0-dev gstreamer-app-1.0 gstreamer-rtp-1.0
                 gstreamer-video-1.0 gstreamer-sdp-1.0 gstreamer-rtsp-1.0)
 veter_pkg_check(GSTRTSPSERVER libgstrtspserver-1.0-dev gstreamer-rtsp-server-1.0)
+veter_pkg_check(GSTCODECPARSERS libgstreamer-plugins-bad1.0-dev gstreamer-codecparsers-1.0)
 veter_pkg_check(GLIB libglib2.0-dev glib-2.0 gobject-2.0 gio-2.0 gio-unix-2.0)
 veter_pkg_check(SOUP libsoup-3.0-dev libsoup-3.0)
 veter_pkg_check(SYSTEMD libsystemd-dev libsystemd)

@@ -1,6 +1,7 @@
 #include "veter/relay/ingest.hpp"
 
 #include <gst/app/gstappsink.h>
+#include <gst/rtp/gstrtpbuffer.h>
 #include <gst/net/gstnetaddressmeta.h>
 #include <gst/video/video.h>
 #include <sys/socket.h>
@@ -11,7 +12,8 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "veter/relay/h264_scan.hpp"
+#include "veter/relay/rtp_h264.hpp"
+#include "veter/relay/sps_info.hpp"
 #include "veter/relay/rtcp_packets.hpp"
 
 namespace veter::relay {
@@ -61,13 +63,12 @@ ElementPtr make(const char* factory, const char* name) {
   return common::adopt_floating(e);
 }
 
-std::string h264_profile_name(const gchar* p) { return p == nullptr ? "" : p; }
-
 }  // namespace
 
-Ingest::Ingest(PathConfig cfg, AccessUnitSink sink)
+Ingest::Ingest(PathConfig cfg, AccessUnitSink sink, ParameterSetsSink parameter_sets)
     : cfg_(std::move(cfg)),
       sink_(std::move(sink)),
+      parameter_sets_sink_(std::move(parameter_sets)),
       filter_(cfg_.ingest.allow_from, cfg_.ingest.payload_type, cfg_.ingest.timeout),
       own_ssrc_(std::random_device{}()) {}
 
@@ -95,15 +96,9 @@ void Ingest::start() {
   }
   g_object_set(src.get(), "caps", caps.get(), nullptr);
   ElementPtr srtpdec = srtp_ ? srtp_->make_decoder() : ElementPtr();
-  auto depay = make("rtph264depay", "depay");
-  g_object_set(depay.get(), "request-keyframe", TRUE, nullptr);
-  auto parse = make("h264parse", "parse");
-  g_object_set(parse.get(), "config-interval", -1, nullptr);
-  auto filter = make("capsfilter", "aucaps");
-  common::CapsPtr au_caps(gst_caps_from_string("video/x-h264,stream-format=byte-stream,alignment=au"));
-  g_object_set(filter.get(), "caps", au_caps.get(), nullptr);
+  // The packets themselves go to the fan-out: no depayloader, no parser.
   auto appsink = make("appsink", "out");
-  g_object_set(appsink.get(), "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 8, "drop", TRUE,
+  g_object_set(appsink.get(), "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 256, "drop", TRUE,
                "enable-last-sample", FALSE, nullptr);
   ElementPtr jitter;
   if (cfg_.ingest.jitter_buffer.count() > 0) {
@@ -114,7 +109,7 @@ void Ingest::start() {
 
   GstBin* bin = GST_BIN(pipeline_.get());
   // gst_bin_add takes the (already sunk) reference: give the bin its own.
-  for (auto* e : {src.get(), srtpdec.get(), jitter.get(), depay.get(), parse.get(), filter.get(), appsink.get()}) {
+  for (auto* e : {src.get(), srtpdec.get(), jitter.get(), appsink.get()}) {
     if (e != nullptr) {
       gst_bin_add(bin, GST_ELEMENT(gst_object_ref(e)));
     }
@@ -125,9 +120,8 @@ void Ingest::start() {
     linked = gst_element_link_pads(src.get(), "src", srtpdec.get(), "rtp_sink") != FALSE;
     rtp_out = srtpdec.get();
   }
-  linked = linked && (jitter ? gst_element_link_many(rtp_out, jitter.get(), depay.get(), nullptr)
-                             : gst_element_link(rtp_out, depay.get()));
-  linked = linked && gst_element_link_many(depay.get(), parse.get(), filter.get(), appsink.get(), nullptr);
+  linked = linked && (jitter ? gst_element_link_many(rtp_out, jitter.get(), appsink.get(), nullptr)
+                             : gst_element_link(rtp_out, appsink.get()));
   if (!linked) {
     throw std::runtime_error("cannot link the ingest pipeline");
   }
@@ -141,13 +135,6 @@ void Ingest::start() {
   rtp_probe_ = common::PadProbe(
       filter_pad.get(),
       gst_pad_add_probe(filter_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Ingest::on_rtp_probe, this, nullptr));
-  upstream_probe_ = common::PadProbe(
-      src_pad.get(),
-      gst_pad_add_probe(src_pad.get(), GST_PAD_PROBE_TYPE_EVENT_UPSTREAM, &Ingest::on_upstream_event, this, nullptr));
-  auto sink_pad = common::static_pad(appsink.get(), "sink");
-  caps_probe_ = common::PadProbe(
-      sink_pad.get(),
-      gst_pad_add_probe(sink_pad.get(), GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, &Ingest::on_caps_event, this, nullptr));
   g_signal_connect(appsink.get(), "new-sample", G_CALLBACK(&Ingest::on_new_sample), this);
 
   common::BusPtr bus(gst_element_get_bus(pipeline_.get()));
@@ -179,13 +166,12 @@ void Ingest::stop() {
     srtp_->detach();
   }
   rtp_probe_.reset();
-  upstream_probe_.reset();
-  caps_probe_.reset();
   if (pipeline_) {
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
     bus_watch_.reset();
     pipeline_.reset();
   }
+  pending_.reset();
   if (rtcp_socket_) {
     g_socket_close(rtcp_socket_.get(), nullptr);
     rtcp_socket_.reset();
@@ -244,43 +230,6 @@ bool Ingest::handle_rtp(GstBuffer* buffer) {
   return accepted;
 }
 
-GstPadProbeReturn Ingest::on_upstream_event(GstPad*, GstPadProbeInfo* info, gpointer self) {
-  auto* event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (event != nullptr && gst_video_event_is_force_key_unit(event)) {
-    // rtph264depay saw loss: ask the publisher for a fresh IDR (sent from the main loop).
-    static_cast<Ingest*>(self)->keyframe_wanted_.store(true);
-  }
-  return GST_PAD_PROBE_OK;
-}
-
-GstPadProbeReturn Ingest::on_caps_event(GstPad*, GstPadProbeInfo* info, gpointer self) {
-  auto* event = GST_PAD_PROBE_INFO_EVENT(info);
-  if (event != nullptr && GST_EVENT_TYPE(event) == GST_EVENT_CAPS) {
-    GstCaps* caps = nullptr;
-    gst_event_parse_caps(event, &caps);
-    static_cast<Ingest*>(self)->handle_caps(caps);
-  }
-  return GST_PAD_PROBE_OK;
-}
-
-void Ingest::handle_caps(GstCaps* caps) {
-  if (caps == nullptr || gst_caps_get_size(caps) == 0) {
-    return;
-  }
-  const GstStructure* s = gst_caps_get_structure(caps, 0);
-  TrackSnapshot t;
-  gst_structure_get_int(s, "width", &t.width);
-  gst_structure_get_int(s, "height", &t.height);
-  t.profile = h264_profile_name(gst_structure_get_string(s, "profile"));
-  const gchar* level = gst_structure_get_string(s, "level");
-  t.level = level != nullptr ? level : "";
-  std::lock_guard lock(mutex_);
-  if (track_ && track_->width != 0 && (track_->width != t.width || track_->height != t.height)) {
-    resolution_change_ = fmt::format("{}x{} -> {}x{}", track_->width, track_->height, t.width, t.height);
-  }
-  track_ = t;
-}
-
 GstFlowReturn Ingest::on_new_sample(GstElement* sink, gpointer self) {
   common::SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(sink)));
   if (!sample) {
@@ -288,34 +237,96 @@ GstFlowReturn Ingest::on_new_sample(GstElement* sink, gpointer self) {
   }
   GstBuffer* buffer = gst_sample_get_buffer(sample.get());
   if (buffer != nullptr) {
-    static_cast<Ingest*>(self)->handle_access_unit(buffer);
+    static_cast<Ingest*>(self)->handle_packet(buffer);
   }
   return GST_FLOW_OK;
 }
 
-void Ingest::handle_access_unit(GstBuffer* buffer) {
-  GstMapInfo map;
-  if (gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    const auto info = scan_access_unit({map.data, map.size});
-    gst_buffer_unmap(buffer, &map);
-    if (info.sps) {
-      seen_sps_.store(true);
-    }
-    if (info.pps) {
-      seen_pps_.store(true);
-    }
-    if (info.idr) {
-      seen_idr_.store(true);
-      const auto now = Clock::now();
-      std::lock_guard lock(mutex_);
-      if (last_idr_) {
-        keyframe_interval_s_ = std::chrono::duration<double>(now - *last_idr_).count();
+void Ingest::handle_packet(GstBuffer* buffer) {
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) {
+    return;  // the packet filter has already checked the header; nothing else gets here
+  }
+  const std::uint32_t ts = gst_rtp_buffer_get_timestamp(&rtp);
+  const bool marker = gst_rtp_buffer_get_marker(&rtp) != FALSE;
+  const auto info = inspect_h264_payload(std::span<const std::uint8_t>(
+      static_cast<const std::uint8_t*>(gst_rtp_buffer_get_payload(&rtp)), gst_rtp_buffer_get_payload_len(&rtp)));
+  if (!info.sps_units.empty() || !info.pps_units.empty()) {
+    handle_parameter_sets(info);
+  }
+  gst_rtp_buffer_unmap(&rtp);
+  if (info.sps) {
+    seen_sps_.store(true);
+  }
+  if (info.pps) {
+    seen_pps_.store(true);
+  }
+  if (info.idr) {
+    seen_idr_.store(true);
+  }
+  // One access unit = the packets of one timestamp, ended by the marker bit
+  // (or, when that packet is lost, by the next timestamp).
+  if (pending_ && pending_ts_ != ts) {
+    flush_access_unit();
+  }
+  if (!pending_) {
+    pending_.reset(gst_buffer_list_new());
+    pending_ts_ = ts;
+  }
+  pending_idr_ = pending_idr_ || info.idr;
+  gst_buffer_list_add(pending_.get(), gst_buffer_ref(buffer));
+  if (marker) {
+    flush_access_unit();
+  }
+}
+
+void Ingest::handle_parameter_sets(const H264PayloadInfo& info) {
+  std::vector<std::uint8_t> sps;
+  std::vector<std::uint8_t> pps;
+  {
+    std::lock_guard lock(mutex_);
+    bool changed = false;
+    if (!info.sps_units.empty()) {
+      const auto& unit = info.sps_units.back();
+      if (!std::equal(unit.begin(), unit.end(), sps_.begin(), sps_.end())) {
+        sps_.assign(unit.begin(), unit.end());
+        changed = true;
+        if (auto t = parse_sps(sps_)) {
+          if (track_ && track_->width != 0 && (track_->width != t->width || track_->height != t->height)) {
+            resolution_change_ = fmt::format("{}x{} -> {}x{}", track_->width, track_->height, t->width, t->height);
+          }
+          track_ = *t;
+        }
       }
-      last_idr_ = now;
     }
+    if (!info.pps_units.empty()) {
+      const auto& unit = info.pps_units.back();
+      if (!std::equal(unit.begin(), unit.end(), pps_.begin(), pps_.end())) {
+        pps_.assign(unit.begin(), unit.end());
+        changed = true;
+      }
+    }
+    if (!changed || sps_.empty() || pps_.empty() || !parameter_sets_sink_) {
+      return;
+    }
+    sps = sps_;
+    pps = pps_;
+  }
+  parameter_sets_sink_(std::move(sps), std::move(pps));
+}
+
+void Ingest::flush_access_unit() {
+  common::BufferListPtr au = std::move(pending_);
+  if (std::exchange(pending_idr_, false)) {
+    const auto now = Clock::now();
+    std::lock_guard lock(mutex_);
+    if (last_idr_) {
+      keyframe_interval_s_ = std::chrono::duration<double>(now - *last_idr_).count();
+    }
+    last_idr_ = now;
   }
   access_units_.fetch_add(1, std::memory_order_relaxed);
-  sink_(buffer);
+  sink_(au.get());
 }
 
 gboolean Ingest::on_bus_message(GstBus*, GstMessage* msg, gpointer self) {
@@ -504,6 +515,18 @@ void Ingest::tick() {
     if (ready_cb_) {
       ready_cb_(true);
     }
+  }
+  {
+    // Lost packets mean a broken picture until the next IDR: ask for one.
+    std::uint64_t lost = 0;
+    {
+      std::lock_guard lock(mutex_);
+      lost = stats_.lost_total();
+    }
+    if (lost > lost_seen_) {
+      keyframe_wanted_.store(true);
+    }
+    lost_seen_ = std::max(lost_seen_, lost);
   }
   if (keyframe_wanted_.load() && now - last_pli_ >= kPliMinInterval) {
     keyframe_wanted_.store(false);

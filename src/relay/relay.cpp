@@ -30,9 +30,13 @@ Relay::Relay(RelayConfig cfg) : cfg_(std::move(cfg)) {
   for (const auto& pc : cfg_.paths) {
     auto p = std::make_unique<Path>();
     p->cfg = pc;
-    p->fanout = std::make_unique<Fanout>(pc.name, protocols_of(cfg_.rtsp));
+    p->fanout = std::make_unique<Fanout>(pc.name, protocols_of(cfg_.rtsp), pc.ingest.payload_type);
     Fanout* fanout = p->fanout.get();
-    p->ingest = std::make_unique<Ingest>(pc, [fanout](GstBuffer* au) { fanout->push(au); });
+    p->ingest = std::make_unique<Ingest>(
+        pc, [fanout](GstBufferList* au) { fanout->push(au); },
+        [fanout](std::vector<std::uint8_t> sps, std::vector<std::uint8_t> pps) {
+          fanout->set_parameter_sets(std::move(sps), std::move(pps));
+        });
     Path* raw = p.get();
     p->ingest->on_ready_changed([this, raw](bool ready) {
       if (ready_cb_) {

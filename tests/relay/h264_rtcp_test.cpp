@@ -1,38 +1,9 @@
 #include <gtest/gtest.h>
 
-#include "veter/relay/h264_scan.hpp"
 #include "veter/relay/packet_filter.hpp"
 #include "veter/relay/rtcp_packets.hpp"
 
 using namespace veter::relay;
-
-TEST(H264Scan, FindsParameterSetsAndIdr) {
-  const std::vector<std::uint8_t> idr_au = {0, 0, 0, 1, 0x67, 0x42, 0, 0x1f, 0, 0, 0, 1, 0x68, 0xce,
-                                            0, 0, 1,    0x06, 5,    1, 0,    0, 0, 1, 0x65, 0x88, 0x84};
-  auto info = scan_access_unit(idr_au);
-  EXPECT_TRUE(info.sps);
-  EXPECT_TRUE(info.pps);
-  EXPECT_TRUE(info.idr);
-  EXPECT_EQ(info.nal_units, 4);
-  const std::vector<std::uint8_t> p_au = {0, 0, 0, 1, 0x41, 0x9a, 0x00, 0x00, 0x03, 0x01};
-  info = scan_access_unit(p_au);
-  EXPECT_FALSE(info.sps || info.pps || info.idr);
-  EXPECT_EQ(info.nal_units, 1);
-  EXPECT_EQ(scan_access_unit({}).nal_units, 0);
-  const std::vector<std::uint8_t> cut = {0, 0, 1};
-  EXPECT_EQ(scan_access_unit(cut).nal_units, 0);
-}
-
-TEST(H264Scan, ExtractsParameterSets) {
-  const std::vector<std::uint8_t> au = {0, 0, 0, 1, 0x09, 0xF0,                 // AUD
-                                        0, 0, 0, 1, 0x67, 0x42, 0, 0x1f,         // SPS
-                                        0, 0, 1,    0x68, 0xce, 0x3c, 0x80,      // PPS (3-byte start code)
-                                        0, 0, 0, 1, 0x65, 0x88, 0x84, 0, 0, 3};  // IDR slice
-  const std::vector<std::uint8_t> want = {0, 0, 0, 1, 0x67, 0x42, 0, 0x1f, 0, 0, 0, 1, 0x68, 0xce, 0x3c, 0x80};
-  EXPECT_EQ(extract_parameter_sets(au), want);
-  const std::vector<std::uint8_t> p = {0, 0, 0, 1, 0x41, 0x9a};
-  EXPECT_TRUE(extract_parameter_sets(p).empty());
-}
 
 TEST(Rtcp, ReceiverReportIsValidCompound) {
   ReportBlock b;

@@ -54,6 +54,7 @@ using MiniPtr = std::unique_ptr<T, detail::MiniObjectUnref>;
 
 using CapsPtr = MiniPtr<GstCaps>;
 using BufferPtr = MiniPtr<GstBuffer>;
+using BufferListPtr = MiniPtr<GstBufferList>;
 using EventPtr = MiniPtr<GstEvent>;
 using MessagePtr = MiniPtr<GstMessage>;
 using SamplePtr = MiniPtr<GstSample>;

@@ -1,5 +1,6 @@
 // Always-on ingest for one path: UDP RTP in (filtered and counted per packet),
-// H.264 depayloaded and parsed, access units handed to the fan-out; RTCP
+// each H.264 RTP payload inspected (SPS/PPS/IDR, picture size from the SPS),
+// the packets of each access unit handed to the fan-out as they are; RTCP
 // receiver reports and keyframe requests (PLI) back to the publisher.
 //
 // Threads: the packet probe and the access-unit callback run on the ingest
@@ -18,23 +19,27 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "veter/common/gst_ptr.hpp"
 #include "veter/relay/ingest_srtp.hpp"
 #include "veter/relay/packet_filter.hpp"
 #include "veter/relay/relay_config.hpp"
 #include "veter/relay/relay_model.hpp"
+#include "veter/relay/rtp_h264.hpp"
 #include "veter/relay/rtp_stats.hpp"
 
 namespace veter::relay {
 
 class Ingest {
  public:
-  /// Called on the streaming thread for every parsed access unit (transfer none).
-  using AccessUnitSink = std::function<void(GstBuffer* au)>;
+  /// Called on the streaming thread with each access unit's RTP packets (transfer none).
+  using AccessUnitSink = std::function<void(GstBufferList* au)>;
+  /// Called on the streaming thread when the publisher's SPS or PPS change (NAL units, no start code).
+  using ParameterSetsSink = std::function<void(std::vector<std::uint8_t> sps, std::vector<std::uint8_t> pps)>;
   using Clock = std::chrono::steady_clock;
 
-  Ingest(PathConfig cfg, AccessUnitSink sink);
+  Ingest(PathConfig cfg, AccessUnitSink sink, ParameterSetsSink parameter_sets = {});
   ~Ingest();
   Ingest(const Ingest&) = delete;
   Ingest& operator=(const Ingest&) = delete;
@@ -61,15 +66,14 @@ class Ingest {
 
  private:
   static GstPadProbeReturn on_rtp_probe(GstPad* pad, GstPadProbeInfo* info, gpointer self);
-  static GstPadProbeReturn on_upstream_event(GstPad* pad, GstPadProbeInfo* info, gpointer self);
-  static GstPadProbeReturn on_caps_event(GstPad* pad, GstPadProbeInfo* info, gpointer self);
   static GstFlowReturn on_new_sample(GstElement* sink, gpointer self);
   static gboolean on_rtcp_readable(GSocket* socket, GIOCondition cond, gpointer self);
   static gboolean on_bus_message(GstBus* bus, GstMessage* msg, gpointer self);
 
   bool handle_rtp(GstBuffer* buffer);
-  void handle_access_unit(GstBuffer* buffer);
-  void handle_caps(GstCaps* caps);
+  void handle_packet(GstBuffer* buffer);
+  void handle_parameter_sets(const H264PayloadInfo& info);
+  void flush_access_unit();
   void read_rtcp();
   void send_rtcp(const std::vector<std::uint8_t>& packet);
   void send_receiver_report(bool with_pli);
@@ -77,14 +81,13 @@ class Ingest {
 
   PathConfig cfg_;
   AccessUnitSink sink_;
+  ParameterSetsSink parameter_sets_sink_;
   common::GObjectPtr<GSocket> rtp_socket_;
   common::GObjectPtr<GSocket> rtcp_socket_;
   common::ElementPtr pipeline_;
   common::SourceId rtcp_watch_;
   common::SourceId bus_watch_;
   common::PadProbe rtp_probe_;
-  common::PadProbe upstream_probe_;
-  common::PadProbe caps_probe_;
   std::unique_ptr<IngestSrtp> srtp_;  // issue 6: set when ingest.srtp_key_file is configured
 
   // Streaming-thread state, guarded by mutex_.
@@ -98,6 +101,13 @@ class Ingest {
   std::optional<TrackSnapshot> track_;
   bool publisher_changed_ = false;
   std::string resolution_change_;  // non-empty: log it on the main loop
+  std::vector<std::uint8_t> sps_;  // the publisher's current parameter sets
+  std::vector<std::uint8_t> pps_;
+
+  // Streaming-thread only: the access unit being collected.
+  common::BufferListPtr pending_;
+  std::uint32_t pending_ts_ = 0;
+  bool pending_idr_ = false;
 
   // Streaming-thread counters.
   std::atomic<std::uint64_t> packets_{0};
@@ -123,6 +133,7 @@ class Ingest {
   Clock::time_point last_rr_{};
   Clock::time_point last_pli_{};
   std::uint64_t plis_sent_ = 0;
+  std::uint64_t lost_seen_ = 0;  // loss already answered with a keyframe request
   // Rate window.
   Clock::time_point window_start_{};
   std::uint64_t window_aus_ = 0;
