@@ -487,6 +487,8 @@ void Ingest::tick() {
     rtcp_peer_.reset();
     last_sr_.reset();
     spdlog::info("path {}: publisher {} is sending", cfg_.name, pub->to_string());
+    // Viewers that stayed connected need an IDR of the new stream; don't wait for its GOP.
+    keyframe_wanted_.store(true);
   }
   if (!res_change.empty()) {
     spdlog::warn("path {}: resolution changed {}: viewers keep their session; players that cannot switch "
