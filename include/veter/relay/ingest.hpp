@@ -2,6 +2,11 @@
 // H.264 depayloaded and parsed, access units handed to the fan-out; RTCP
 // receiver reports and keyframe requests (PLI) back to the publisher.
 //
+// With ingest.srtp_key_file (issue 6) the RTCP socket speaks SRTCP both ways:
+// our reports and PLIs are protected (libsrtp2, common::SrtcpContext) and the
+// publisher's RTCP is only read (sender reports, its RTCP address) once it has
+// authenticated.
+//
 // Threads: the packet probe and the access-unit callback run on the ingest
 // pipeline's streaming thread and touch only atomics and mutex_-protected
 // state; everything else (tick, snapshots, PLI sending) runs on the main loop.
@@ -20,6 +25,7 @@
 #include <string>
 
 #include "veter/common/gst_ptr.hpp"
+#include "veter/common/srtcp.hpp"
 #include "veter/relay/ingest_srtp.hpp"
 #include "veter/relay/packet_filter.hpp"
 #include "veter/relay/relay_config.hpp"
@@ -86,6 +92,9 @@ class Ingest {
   common::PadProbe upstream_probe_;
   common::PadProbe caps_probe_;
   std::unique_ptr<IngestSrtp> srtp_;  // issue 6: set when ingest.srtp_key_file is configured
+  std::unique_ptr<common::SrtcpContext> srtcp_out_;  // issue 6: our RTCP to the publisher (main loop)
+  std::unique_ptr<common::SrtcpContext> srtcp_in_;   // issue 6: the publisher's RTCP (main loop)
+  std::atomic<std::uint64_t> srtcp_rejected_{0};     // counted in dropped{reason="srtp_auth"}
 
   // Streaming-thread state, guarded by mutex_.
   mutable std::mutex mutex_;
