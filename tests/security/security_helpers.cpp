@@ -114,13 +114,14 @@ Sender::~Sender() {
   }
 }
 
-Viewer::Viewer(const std::string& url, const std::string& user, const std::string& pass) {
+Viewer::Viewer(const std::string& url, const std::string& user, const std::string& pass, bool intact_only) {
   init_gstreamer_once();
   std::string desc = "rtspsrc name=src latency=0 protocols=tcp tls-validation-flags=0 location=" + url;
   if (!user.empty()) {
     desc += " user-id=" + user + " user-pw=" + pass;
   }
-  desc += " ! rtph264depay ! avdec_h264 ! fakesink name=sink sync=false";
+  desc += std::string(" ! rtph264depay ! avdec_h264") + (intact_only ? " output-corrupt=false" : "") +
+          " ! fakesink name=sink sync=false";
   GError* err = nullptr;
   pipeline_ = common::adopt_floating(gst_parse_launch(desc.c_str(), &err));
   common::GErrorPtr e(err);

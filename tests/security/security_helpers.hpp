@@ -63,9 +63,11 @@ class Sender {
 };
 
 /// rtspsrc ! rtph264depay ! avdec_h264 ! fakesink, counting decoded frames.
+/// `intact_only`: avdec_h264 output-corrupt=false, so no frame is counted before the first IDR.
 class Viewer {
  public:
-  explicit Viewer(const std::string& url, const std::string& user = "", const std::string& pass = "");
+  explicit Viewer(const std::string& url, const std::string& user = "", const std::string& pass = "",
+                  bool intact_only = false);
   ~Viewer();
   Viewer(const Viewer&) = delete;
   Viewer& operator=(const Viewer&) = delete;
