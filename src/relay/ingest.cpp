@@ -449,7 +449,7 @@ void Ingest::send_receiver_report(bool with_pli) {
   }
   if (srtcp_out_ && media_ssrc && *media_ssrc == own_ssrc_) {
     // issue 6: one master key for both directions is safe only with distinct SSRCs (the SRTCP
-    // keystream depends on SSRC and index): pick another SSRC, whose SRTCP index starts at 0.
+    // keystream depends on SSRC and index): pick another SSRC, which gets its own SRTCP index.
     own_ssrc_ = own_ssrc_ + 1 + static_cast<std::uint32_t>(std::random_device{}() % 0xFFFF);
   }
   if (block && last_sr_) {

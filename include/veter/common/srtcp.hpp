@@ -5,8 +5,8 @@
 // libsrtp2 does the cryptography, the SRTCP index (31 bits, per sender SSRC,
 // E flag set) and the replay window (128 packets). One context is one
 // direction:
-//  - outbound: protect() any compound RTCP; a new sender SSRC starts its own
-//    index at 0.
+//  - outbound: protect() any compound RTCP; each sender SSRC has its own
+//    index (libsrtp2 starts it at 1), E flag always set.
 //  - inbound: unprotect() authenticates, rejects replays and decrypts. Streams
 //    for new SSRCs come from a template and are only kept once a packet has
 //    authenticated, so forged packets with random SSRCs allocate nothing.
