@@ -52,7 +52,9 @@ std::string relay_yaml(const Ports& p, const std::string& rtsp_extra, const std:
 Relay::Relay(const TempDir& dir, const std::string& yaml) {
   const auto cfg = dir.write("relay.yml", yaml);
   proc_ = std::make_unique<Process>(std::vector<std::string>{VETER_RELAY_BIN, "--config", cfg});
-  if (!proc_->wait_for_output("RTSP listening", std::chrono::seconds(30))) {
+  // The HTTP listeners start after the RTSP server (metrics last): tests query them at once.
+  if (!proc_->wait_for_output("RTSP listening", std::chrono::seconds(30)) ||
+      !proc_->wait_for_output("metrics listening", std::chrono::seconds(30))) {
     throw std::runtime_error("relay did not start: " + proc_->err());
   }
 }
