@@ -29,6 +29,8 @@ veter_pkg_check(GSTCODECPARSERS libgstreamer-plugins-bad1.0-dev gstreamer-codecp
 veter_pkg_check(GLIB libglib2.0-dev glib-2.0 gobject-2.0 gio-2.0 gio-unix-2.0)
 veter_pkg_check(SOUP libsoup-3.0-dev libsoup-3.0)
 veter_pkg_check(SYSTEMD libsystemd-dev libsystemd)
+# issue 6: SRTCP for the relay's own RTCP (receiver reports, PLI) and its check on the publisher.
+veter_pkg_check(SRTP libsrtp2-dev libsrtp2>=2.3)
 
 veter_find_package(yaml-cpp libyaml-cpp-dev)
 veter_find_package(spdlog libspdlog-dev)

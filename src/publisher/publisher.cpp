@@ -75,6 +75,7 @@ void Publisher::start() {
   if (!cfg_.srtp_key_file.empty()) {  // issue 6: refuses group/other-readable files; never logs the key
     srtp_key_ = common::load_srtp_key_file(cfg_.srtp_key_file);
     spdlog::info("SRTP (AES_CM_128_HMAC_SHA1_80) with key {} from {}", srtp_key_->fingerprint(), cfg_.srtp_key_file);
+    srtcp_filter_ = std::make_unique<SrtcpFilter>(*srtp_key_);  // RTCP from the relay must authenticate too
   }
   sockets_ = open_local_sockets(cfg_.local_port, family);
   spdlog::info("local RTP port {} / RTCP port {} (send and receive)", sockets_.port, sockets_.port + 1);
@@ -194,6 +195,7 @@ void Publisher::launch(const std::string& address) {
     }
     auto key = srtp_key_->to_buffer();
     g_object_set(srtpenc.get(), "key", key.get(), nullptr);
+    srtcp_filter_->attach(rtcp_src.get());  // before rtpbin: only authenticated RTCP gets through
   }
   probes_.attach(encoder.get());
 
@@ -227,6 +229,9 @@ void Publisher::teardown() {
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   }
   probes_.detach();
+  if (srtcp_filter_) {
+    srtcp_filter_->detach();
+  }
   pipeline_.reset();
   streaming_ = false;
 }
@@ -319,6 +324,7 @@ void Publisher::maybe_reresolve() {
 
 void Publisher::tick() {
   probes_.flush_pending();
+  log_rtcp_events();
   if (phase_ != Phase::running) {
     return;
   }
@@ -346,6 +352,27 @@ void Publisher::tick() {
     fail(fmt::format("no frame within {} s of starting", kFirstFrameTimeout.count()));
   } else if (streaming_ && now - last_progress_ > kStallTimeout) {
     fail(fmt::format("no frame for {} s (source stalled)", kStallTimeout.count()));
+  }
+}
+
+void Publisher::log_rtcp_events() {
+  const std::uint64_t requests = counters_.key_requests.load();
+  if (requests != key_requests_logged_) {
+    spdlog::debug("keyframe request (RTCP PLI/FIR) reached the encoder: {} so far, {} forwarded", requests,
+                  counters_.key_forwarded.load());
+    key_requests_logged_ = requests;
+  }
+  if (!srtcp_filter_) {
+    return;
+  }
+  const std::uint64_t rejected = srtcp_filter_->rejected();
+  const auto now = Clock::now();
+  if (rejected != rtcp_rejected_logged_ && now - last_rtcp_reject_warning_ >= 60s) {
+    spdlog::warn("RTCP that is not SRTCP with this publisher's key was dropped ({} datagrams so far, {} "
+                 "authenticated): the relay's srtp_key_file differs, or someone sends forged RTCP (key {})",
+                 rejected, srtcp_filter_->accepted(), srtp_key_->fingerprint());
+    rtcp_rejected_logged_ = rejected;
+    last_rtcp_reject_warning_ = now;
   }
 }
 
@@ -424,8 +451,12 @@ std::optional<ReceiverReport> Publisher::receiver_report() const {
 
 void Publisher::log_stats() {
   const auto now = Clock::now();
-  Snapshot cur{counters_.frames.load(), counters_.bytes.load(), counters_.keyframes.load(),
-               counters_.forced_idrs.load(), now};
+  Snapshot cur{counters_.frames.load(),
+               counters_.bytes.load(),
+               counters_.keyframes.load(),
+               counters_.forced_idrs.load(),
+               srtcp_filter_ ? srtcp_filter_->rejected() : 0,
+               now};
   StatsInterval s;
   s.seconds = std::chrono::duration<double>(now - last_stats_.at).count();
   s.frames = cur.frames - last_stats_.frames;
@@ -433,6 +464,7 @@ void Publisher::log_stats() {
   s.forced_idrs = cur.forced - last_stats_.forced;
   const std::uint64_t keys = cur.keyframes - last_stats_.keyframes;
   s.periodic_idrs = keys > s.forced_idrs ? keys - s.forced_idrs : 0;
+  s.rtcp_rejected = cur.rtcp_rejected - last_stats_.rtcp_rejected;
   s.rr = receiver_report();
   last_stats_ = cur;
   std::string line = format_stats_line(s);

@@ -15,6 +15,9 @@ std::string format_stats_line(const StatsInterval& s) {
   } else {
     line += ", relay RR: none";
   }
+  if (s.rtcp_rejected > 0) {
+    line += fmt::format(", RTCP dropped (not authenticated) {}", s.rtcp_rejected);
+  }
   return line;
 }
 

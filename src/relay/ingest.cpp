@@ -80,6 +80,8 @@ void Ingest::start() {
   if (!cfg_.ingest.srtp_key_file.empty()) {  // issue 6: key loaded (and checked) before binding
     srtp_ = std::make_unique<IngestSrtp>(cfg_.name, cfg_.ingest.srtp_key_file, cfg_.ingest.allow_from,
                                          [this](DropReason r) { count_drop(r); });
+    srtcp_out_ = std::make_unique<common::SrtcpContext>(srtp_->key(), common::SrtcpContext::Direction::outbound);
+    srtcp_in_ = std::make_unique<common::SrtcpContext>(srtp_->key(), common::SrtcpContext::Direction::inbound);
   }
   rtp_socket_ = bind_udp(host, port);
   rtcp_socket_ = bind_udp(host, port + 1);
@@ -368,14 +370,25 @@ void Ingest::read_rtcp() {
     if (from && g_socket_address_to_native(from.get(), &ss, sizeof ss, nullptr)) {
       sa = reinterpret_cast<const sockaddr*>(&ss);
     }
-    const std::span<const std::uint8_t> data(buf.data(), static_cast<std::size_t>(n));
-    if (srtp_) {
-      // issue 6: SRTCP is encrypted past the first header: allow list only, no parsing.
+    std::span<const std::uint8_t> data(buf.data(), static_cast<std::size_t>(n));
+    std::vector<std::uint8_t> plain;
+    if (srtcp_in_) {
+      // issue 6: allow list before any crypto; then only RTCP that authenticates (and is no
+      // replay) is read. Plain or forged RTCP counts as dropped{reason="srtp_auth"}.
       if (!common::cidr_list_allows(cfg_.ingest.allow_from, sa)) {
         count_drop(DropReason::not_allowed);
         continue;
       }
-    } else if (auto drop = filter_.check_rtcp_datagram(data, sa)) {  // const, no lock state
+      plain.assign(data.begin(), data.end());
+      if (const auto r = srtcp_in_->unprotect(plain); r != common::SrtcpContext::Result::ok) {
+        srtcp_rejected_.fetch_add(1, std::memory_order_relaxed);
+        spdlog::debug("path {}: SRTCP from {} dropped: {}", cfg_.name, source_from_sockaddr(sa).to_string(),
+                      common::to_string(r));
+        continue;
+      }
+      data = plain;
+    }
+    if (auto drop = filter_.check_rtcp_datagram(data, sa)) {  // const, no lock state
       count_drop(*drop);
       continue;
     }
@@ -394,7 +407,7 @@ void Ingest::read_rtcp() {
       spdlog::debug("path {}: publisher RTCP from {}", cfg_.name, src.to_string());
       rtcp_peer_ = std::move(from);
     }
-    if (auto sr = srtp_ ? std::nullopt : find_sender_report(data)) {
+    if (auto sr = find_sender_report(data)) {
       last_sr_ = LastSr{sr->ntp_middle, Clock::now()};
     }
   }
@@ -418,8 +431,19 @@ void Ingest::send_rtcp(const std::vector<std::uint8_t>& packet) {
         pub->addr.data(), pub->family == AF_INET6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4));
     dest.reset(g_inet_socket_address_new(ia.get(), static_cast<guint16>(pub->port + 1)));
   }
+  std::vector<std::uint8_t> srtcp;
+  std::span<const std::uint8_t> wire(packet);
+  if (srtcp_out_) {
+    try {
+      srtcp = srtcp_out_->protect(packet);  // issue 6: never send our RTCP in clear on an SRTP path
+    } catch (const std::exception& e) {
+      spdlog::error("path {}: RTCP not sent: {}", cfg_.name, e.what());
+      return;
+    }
+    wire = srtcp;
+  }
   GError* err = nullptr;
-  if (g_socket_send_to(rtcp_socket_.get(), dest.get(), reinterpret_cast<const gchar*>(packet.data()), packet.size(),
+  if (g_socket_send_to(rtcp_socket_.get(), dest.get(), reinterpret_cast<const gchar*>(wire.data()), wire.size(),
                        nullptr, &err) < 0) {
     GErrorPtr e(err);
     spdlog::debug("path {}: RTCP send failed: {}", cfg_.name, e ? e->message : "?");
@@ -433,6 +457,11 @@ void Ingest::send_receiver_report(bool with_pli) {
     std::lock_guard lock(mutex_);
     block = stats_.make_report_block();
     media_ssrc = stats_.ssrc();
+  }
+  if (srtcp_out_ && media_ssrc && *media_ssrc == own_ssrc_) {
+    // issue 6: one master key for both directions is safe only with distinct SSRCs (the SRTCP
+    // keystream depends on SSRC and index): pick another SSRC, which gets its own SRTCP index.
+    own_ssrc_ = own_ssrc_ + 1 + static_cast<std::uint32_t>(std::random_device{}() % 0xFFFF);
   }
   if (block && last_sr_) {
     block->lsr = last_sr_->ntp_middle;
@@ -572,7 +601,7 @@ IngestSnapshot Ingest::snapshot() const {
   for (std::size_t i = 0; i < kDropReasonCount; ++i) {
     s.dropped[std::string(to_string(static_cast<DropReason>(i)))] = drops_[i].load();
   }
-  s.dropped["srtp_auth"] = srtp_ ? srtp_->auth_failures() : 0;  // issue 6
+  s.dropped["srtp_auth"] = srtp_ ? srtp_->auth_failures() + srtcp_rejected_.load() : 0;  // issue 6: RTP + RTCP
   const bool live = s.last_packet_age_ms && *s.last_packet_age_ms <= cfg_.ingest.timeout.count();
   s.fps = live ? fps_ : 0;
   s.bitrate_bps = live ? bitrate_bps_ : 0;

@@ -122,6 +122,31 @@ bool constant_time_equal(const std::string& a, const std::string& b) {
   return diff == 0;
 }
 
+std::string request_path_name(const std::string& abspath) {
+  std::size_t start = 0;
+  while (start < abspath.size() && abspath[start] == '/') {
+    ++start;
+  }
+  const auto end = abspath.find('/', start);
+  return abspath.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+int offered_methods(const RtspConfig& cfg) {
+  if (cfg.tls.cert_file.empty()) {
+    return GST_RTSP_AUTH_DIGEST;
+  }
+  // Clients take the strongest method offered (rtspsrc, ffmpeg and live555 pick Digest), and a
+  // pass_sha256 user can only answer Basic: with such a user, offer Basic alone (inside TLS).
+  const bool hashed = std::any_of(cfg.users.begin(), cfg.users.end(), [](const RtspUser& u) {
+    return !u.pass_sha256.empty();
+  });
+  return hashed ? GST_RTSP_AUTH_BASIC : GST_RTSP_AUTH_BASIC | GST_RTSP_AUTH_DIGEST;
+}
+
+bool user_allows_path(const RtspUser& user, const std::string& path_name) {
+  return user.paths.empty() || std::find(user.paths.begin(), user.paths.end(), path_name) != user.paths.end();
+}
+
 }  // namespace veter::relay
 
 // --- GstRTSPAuth subclass: rate limit, per-user addresses, pass_sha256 ------
@@ -141,8 +166,17 @@ static gboolean veter_rtsp_auth_authenticate(GstRTSPAuth* auth, GstRTSPContext* 
   return self->owner != nullptr ? self->owner->authenticate(auth, ctx) : FALSE;
 }
 
+static gboolean veter_rtsp_auth_check(GstRTSPAuth* auth, GstRTSPContext* ctx, const gchar* check) {
+  auto* self = reinterpret_cast<VeterRtspAuth*>(auth);
+  if (self->owner != nullptr && g_str_equal(check, GST_RTSP_AUTH_CHECK_URL)) {
+    return self->owner->check_url(auth, ctx);
+  }
+  return GST_RTSP_AUTH_CLASS(veter_rtsp_auth_parent_class)->check(auth, ctx, check);
+}
+
 static void veter_rtsp_auth_class_init(VeterRtspAuthClass* klass) {
   GST_RTSP_AUTH_CLASS(klass)->authenticate = veter_rtsp_auth_authenticate;
+  GST_RTSP_AUTH_CLASS(klass)->check = veter_rtsp_auth_check;
 }
 
 static void veter_rtsp_auth_init(VeterRtspAuth* self) { self->owner = nullptr; }
@@ -175,9 +209,7 @@ RtspSecurity::RtspSecurity(const RtspConfig& cfg)
   if (cert_) {
     gst_rtsp_auth_set_tls_certificate(auth_.get(), cert_.get());
   }
-  gst_rtsp_auth_set_supported_methods(auth_.get(), cert_ ? static_cast<GstRTSPAuthMethod>(GST_RTSP_AUTH_BASIC |
-                                                                                        GST_RTSP_AUTH_DIGEST)
-                                                         : GST_RTSP_AUTH_DIGEST);
+  gst_rtsp_auth_set_supported_methods(auth_.get(), static_cast<GstRTSPAuthMethod>(offered_methods(cfg_)));
   if (cfg_.users.empty()) {
     // TLS without accounts: everyone gets the anonymous role.
     common::MiniPtr<GstRTSPToken> anon(
@@ -238,8 +270,11 @@ void RtspSecurity::install(GstRTSPServer* server) {
     spdlog::warn("rtsp.users is empty: anyone who can reach {} can watch every path (see docs/security.md)",
                  cfg_.listen.to_string());
   } else {
-    spdlog::info("RTSP viewer authentication: {} user(s), Digest{}", cfg_.users.size(),
-                 cert_ ? " and Basic (TLS)" : "");
+    const int m = offered_methods(cfg_);
+    spdlog::info("RTSP viewer authentication: {} user(s), {}", cfg_.users.size(),
+                 (m & GST_RTSP_AUTH_DIGEST) == 0 ? "Basic only (TLS; pass_sha256 users cannot use Digest)"
+                 : (m & GST_RTSP_AUTH_BASIC) != 0 ? "Digest and Basic (TLS)"
+                                                  : "Digest");
   }
   if (cert_) {
     spdlog::info("RTSP over TLS (rtsps://) with certificate {}", cfg_.tls.cert_file);
@@ -331,6 +366,40 @@ gboolean RtspSecurity::authenticate(GstRTSPAuth* auth, GstRTSPContext* ctx) {
                                                                    : "");
   }
   return TRUE;  // no token -> gst-rtsp-server answers 401 with a fresh challenge
+}
+
+gboolean RtspSecurity::check_url(GstRTSPAuth* auth, GstRTSPContext* ctx) {
+  if (cfg_.users.empty() || ctx == nullptr || ctx->method == GST_RTSP_OPTIONS) {
+    return TRUE;  // open or TLS-only server; OPTIONS reveals nothing about paths
+  }
+  const std::string addr = ctx->conn != nullptr && gst_rtsp_connection_get_ip(ctx->conn) != nullptr
+                               ? gst_rtsp_connection_get_ip(ctx->conn)
+                               : "?";
+  if (ctx->token == nullptr && !authenticate(auth, ctx)) {
+    ctx->token = nullptr;
+  }
+  const gchar* name = ctx->token != nullptr ? gst_rtsp_token_get_string(ctx->token, kUserField) : nullptr;
+  const RtspUser* user = name != nullptr ? user_by_name(name) : nullptr;
+  const std::string path = request_path_name(
+      ctx->uri != nullptr && ctx->uri->abspath != nullptr ? ctx->uri->abspath : "");
+  // A request without a path (aggregate control on "/") inside an existing session acts on that
+  // session's media, which an authorised SETUP created.
+  const bool path_ok = user != nullptr && (user_allows_path(*user, path) || (path.empty() && ctx->session != nullptr));
+  if (path_ok) {
+    return TRUE;
+  }
+  if (user != nullptr) {
+    spdlog::warn("RTSP user {} from {}: not allowed on path /{}: 401", user->user, addr, path);
+    ctx->token = nullptr;
+  }
+  // What gst-rtsp-server's own checks send: 401 with a fresh challenge (Digest nonce / Basic realm).
+  gst_rtsp_message_init_response(ctx->response, GST_RTSP_STS_UNAUTHORIZED,
+                                 gst_rtsp_status_as_text(GST_RTSP_STS_UNAUTHORIZED), ctx->request);
+  if (auto* gen = GST_RTSP_AUTH_GET_CLASS(auth)->generate_authenticate_header; gen != nullptr) {
+    gen(auth, ctx);
+  }
+  gst_rtsp_client_send_message(ctx->client, ctx->session, ctx->response);
+  return FALSE;  // the client's handler stops here: the reply is sent
 }
 
 // --- connection limits and idle timeout ------------------------------------

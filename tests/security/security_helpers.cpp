@@ -52,7 +52,9 @@ std::string relay_yaml(const Ports& p, const std::string& rtsp_extra, const std:
 Relay::Relay(const TempDir& dir, const std::string& yaml) {
   const auto cfg = dir.write("relay.yml", yaml);
   proc_ = std::make_unique<Process>(std::vector<std::string>{VETER_RELAY_BIN, "--config", cfg});
-  if (!proc_->wait_for_output("RTSP listening", std::chrono::seconds(30))) {
+  // The HTTP listeners start after the RTSP server (metrics last): tests query them at once.
+  if (!proc_->wait_for_output("RTSP listening", std::chrono::seconds(30)) ||
+      !proc_->wait_for_output("metrics listening", std::chrono::seconds(30))) {
     throw std::runtime_error("relay did not start: " + proc_->err());
   }
 }
@@ -114,13 +116,14 @@ Sender::~Sender() {
   }
 }
 
-Viewer::Viewer(const std::string& url, const std::string& user, const std::string& pass) {
+Viewer::Viewer(const std::string& url, const std::string& user, const std::string& pass, bool intact_only) {
   init_gstreamer_once();
   std::string desc = "rtspsrc name=src latency=0 protocols=tcp tls-validation-flags=0 location=" + url;
   if (!user.empty()) {
     desc += " user-id=" + user + " user-pw=" + pass;
   }
-  desc += " ! rtph264depay ! avdec_h264 ! fakesink name=sink sync=false";
+  desc += std::string(" ! rtph264depay ! avdec_h264") + (intact_only ? " output-corrupt=false" : "") +
+          " ! fakesink name=sink sync=false";
   GError* err = nullptr;
   pipeline_ = common::adopt_floating(gst_parse_launch(desc.c_str(), &err));
   common::GErrorPtr e(err);
@@ -188,6 +191,126 @@ std::string raw_exchange(int port, const std::string& bytes, std::chrono::millis
   }
   close(fd);
   return out;
+}
+
+std::string RtspReply::header(const std::string& name) const {
+  std::size_t pos = 0;
+  while ((pos = head.find("\r\n", pos)) != std::string::npos) {
+    pos += 2;
+    if (head.size() >= pos + name.size() + 1 && g_ascii_strncasecmp(head.c_str() + pos, name.c_str(), name.size()) == 0 &&
+        head[pos + name.size()] == ':') {
+      auto start = pos + name.size() + 1;
+      while (start < head.size() && head[start] == ' ') {
+        ++start;
+      }
+      const auto end = head.find("\r\n", start);
+      return head.substr(start, end == std::string::npos ? std::string::npos : end - start);
+    }
+  }
+  return "";
+}
+
+namespace {
+
+std::string md5_hex(const std::string& text) {
+  GChecksum* sum = g_checksum_new(G_CHECKSUM_MD5);
+  g_checksum_update(sum, reinterpret_cast<const guchar*>(text.data()), static_cast<gssize>(text.size()));
+  std::string hex = g_checksum_get_string(sum);
+  g_checksum_free(sum);
+  return hex;
+}
+
+/// `key="value"` from a challenge header ("" when absent).
+std::string challenge_param(const std::string& challenge, const std::string& key) {
+  const auto pos = challenge.find(key + "=\"");
+  if (pos == std::string::npos) {
+    return "";
+  }
+  const auto start = pos + key.size() + 2;
+  const auto end = challenge.find('"', start);
+  return end == std::string::npos ? "" : challenge.substr(start, end - start);
+}
+
+}  // namespace
+
+RtspClient::RtspClient(int port, std::string user, std::string pass)
+    : fd_(socket(AF_INET, SOCK_STREAM, 0)), user_(std::move(user)), pass_(std::move(pass)) {
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+  if (fd_ < 0 || connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+    throw std::runtime_error("RtspClient: cannot connect to 127.0.0.1:" + std::to_string(port));
+  }
+}
+
+RtspClient::~RtspClient() {
+  if (fd_ >= 0) {
+    close(fd_);
+  }
+}
+
+RtspReply RtspClient::request(const std::string& method, const std::string& url, const std::string& extra_headers) {
+  RtspReply r = send_once(method, url, extra_headers);
+  if (r.status != 401 || user_.empty()) {
+    return r;
+  }
+  // Several WWW-Authenticate headers may come (Basic and Digest): find the Digest one.
+  std::string challenge;
+  for (std::size_t pos = 0; (pos = r.head.find("WWW-Authenticate: Digest", pos)) != std::string::npos; ++pos) {
+    challenge = r.head.substr(pos, r.head.find("\r\n", pos) - pos);
+    break;
+  }
+  if (challenge.empty()) {
+    return r;
+  }
+  const std::string realm = challenge_param(challenge, "realm");
+  const std::string nonce = challenge_param(challenge, "nonce");
+  const std::string response =
+      md5_hex(md5_hex(user_ + ":" + realm + ":" + pass_) + ":" + nonce + ":" + md5_hex(method + ":" + url));
+  const std::string auth = "Authorization: Digest username=\"" + user_ + "\", realm=\"" + realm + "\", nonce=\"" +
+                           nonce + "\", uri=\"" + url + "\", response=\"" + response + "\"\r\n";
+  return send_once(method, url, extra_headers + auth);
+}
+
+RtspReply RtspClient::send_once(const std::string& method, const std::string& url, const std::string& headers) {
+  const std::string req =
+      method + " " + url + " RTSP/1.0\r\nCSeq: " + std::to_string(++cseq_) + "\r\n" + headers + "\r\n";
+  RtspReply r;
+  if (send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
+    return r;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (true) {
+    const auto end = buffer_.find("\r\n\r\n");
+    if (end != std::string::npos) {
+      r.head = buffer_.substr(0, end + 2);
+      std::size_t body_len = 0;
+      if (const auto cl = r.header("Content-Length"); !cl.empty()) {
+        body_len = std::stoul(cl);
+      }
+      if (buffer_.size() >= end + 4 + body_len) {
+        r.body = buffer_.substr(end + 4, body_len);
+        buffer_.erase(0, end + 4 + body_len);
+        if (r.head.rfind("RTSP/1.0 ", 0) == 0 && r.head.size() > 12) {
+          r.status = std::stoi(r.head.substr(9, 3));
+        }
+        return r;
+      }
+    }
+    const auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
+    pollfd p{fd_, POLLIN, 0};
+    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) {
+      return r;
+    }
+    char buf[4096];
+    const auto n = recv(fd_, buf, sizeof buf, 0);
+    if (n <= 0) {
+      return r;
+    }
+    buffer_.append(buf, static_cast<std::size_t>(n));
+  }
 }
 
 HttpReply http_get(int port, const std::string& path, const std::vector<std::string>& headers) {

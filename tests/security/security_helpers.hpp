@@ -63,9 +63,11 @@ class Sender {
 };
 
 /// rtspsrc ! rtph264depay ! avdec_h264 ! fakesink, counting decoded frames.
+/// `intact_only`: avdec_h264 output-corrupt=false, so no frame is counted before the first IDR.
 class Viewer {
  public:
-  explicit Viewer(const std::string& url, const std::string& user = "", const std::string& pass = "");
+  explicit Viewer(const std::string& url, const std::string& user = "", const std::string& pass = "",
+                  bool intact_only = false);
   ~Viewer();
   Viewer(const Viewer&) = delete;
   Viewer& operator=(const Viewer&) = delete;
@@ -91,5 +93,35 @@ std::optional<long long> dropped(int metrics_port, const std::string& reason);
 
 /// Raw TCP: send `bytes`, read until the peer closes or `timeout`; returns what was read.
 std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds timeout);
+
+/// One RTSP response: status (0 = none within the timeout), header block, body.
+struct RtspReply {
+  int status = 0;
+  std::string head;
+  std::string body;
+  /// The value of the first header `name` (case-insensitive), "" when absent.
+  [[nodiscard]] std::string header(const std::string& name) const;
+};
+
+/// A plain RTSP connection to 127.0.0.1:port that answers Digest challenges itself
+/// (RFC 2617 without qop, as gst-rtsp-server asks): request() sends, and when the
+/// reply is 401 with a Digest challenge and credentials are set, resends once with
+/// an Authorization header on the same connection. Every read is bounded (5 s).
+class RtspClient {
+ public:
+  RtspClient(int port, std::string user = "", std::string pass = "");
+  ~RtspClient();
+  RtspClient(const RtspClient&) = delete;
+  RtspClient& operator=(const RtspClient&) = delete;
+  RtspReply request(const std::string& method, const std::string& url, const std::string& extra_headers = "");
+
+ private:
+  RtspReply send_once(const std::string& method, const std::string& url, const std::string& headers);
+  int fd_ = -1;
+  int cseq_ = 0;
+  std::string user_;
+  std::string pass_;
+  std::string buffer_;
+};
 
 }  // namespace veter::test::security

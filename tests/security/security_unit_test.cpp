@@ -137,3 +137,32 @@ INSTANTIATE_TEST_SUITE_P(
         BadSecDoc{"rtsp:\n  users: {a: b}\n", "expected a list"},
         BadSecDoc{"rtsp:\n  tls: {cert_file: /x.pem}\n", "both cert_file and key_file"},
         BadSecDoc{"rtsp:\n  idle_timeout: 10ms\n", "at least 500ms"}));
+
+TEST(RtspAuthorization, RequestPathNameIsTheUrlsFirstSegment) {
+  EXPECT_EQ(request_path_name("/camera"), "camera");
+  EXPECT_EQ(request_path_name("/camera/"), "camera");
+  EXPECT_EQ(request_path_name("/camera/stream=0"), "camera");
+  EXPECT_EQ(request_path_name("//camera/stream=0"), "camera");
+  EXPECT_EQ(request_path_name("/"), "");
+  EXPECT_EQ(request_path_name(""), "");
+  EXPECT_EQ(request_path_name("/camera2"), "camera2") << "no prefix match";
+}
+
+TEST(RtspAuthorization, UserPathsAndOfferedMethods) {
+  RtspUser any{"carol", "pw", "", {}, {}};
+  RtspUser cam{"alice", "pw", "", {"camera"}, {}};
+  EXPECT_TRUE(user_allows_path(any, "camera"));
+  EXPECT_TRUE(user_allows_path(any, "other"));
+  EXPECT_TRUE(user_allows_path(cam, "camera"));
+  EXPECT_FALSE(user_allows_path(cam, "other"));
+  EXPECT_FALSE(user_allows_path(cam, "camera2"));
+  EXPECT_FALSE(user_allows_path(cam, ""));
+
+  RtspConfig rtsp;
+  rtsp.users = {cam};
+  EXPECT_EQ(offered_methods(rtsp), GST_RTSP_AUTH_DIGEST) << "no TLS: Digest only";
+  rtsp.tls = {"/etc/cert.pem", "/etc/key.pem"};
+  EXPECT_EQ(offered_methods(rtsp), GST_RTSP_AUTH_DIGEST | GST_RTSP_AUTH_BASIC);
+  rtsp.users.push_back(RtspUser{"hashed", "", std::string(64, 'a'), {}, {}});
+  EXPECT_EQ(offered_methods(rtsp), GST_RTSP_AUTH_BASIC) << "a pass_sha256 user can only answer Basic";
+}

@@ -142,12 +142,12 @@ TEST_F(Packages, BuiltAndInspected) {
     SCOPED_TRACE("veter-relay");
     check_package("relay", {"adduser", "gstreamer1.0-plugins-base", "gstreamer1.0-plugins-good",
                             "gstreamer1.0-plugins-bad", "libgstreamer1.0-0", "libgstrtspserver-1.0-0",
-                            "libsoup-3.0-0", "libsystemd0", "libyaml-cpp0.7"});
+                            "libsoup-3.0-0", "libsystemd0", "libyaml-cpp0.7", "libsrtp2-1"});
   }
   {
     SCOPED_TRACE("veter-publisher");
     check_package("publisher", {"adduser", "gstreamer1.0-plugins-base", "gstreamer1.0-plugins-good",
                                 "gstreamer1.0-plugins-bad", "gstreamer1.0-plugins-ugly", "libgstreamer1.0-0",
-                                "libsystemd0", "libyaml-cpp0.7"});
+                                "libsystemd0", "libyaml-cpp0.7", "libsrtp2-1"});
   }
 }

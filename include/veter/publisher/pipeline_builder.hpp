@@ -9,6 +9,9 @@
 //
 // At run time rtp_sink gets the socket bound to local_port, and rtcp_sink and
 // rtcp_src share the socket bound to local_port+1 (symmetric RTP).
+// With srtp_key_file, srtpenc sits before both udpsinks, and a probe on
+// rtcp_src (SrtcpFilter, set up at run time) passes only SRTCP that
+// authenticates, decrypted, to rtpbin.
 #pragma once
 
 #include <string>

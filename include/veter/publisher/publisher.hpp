@@ -21,6 +21,7 @@
 #include "veter/publisher/local_sockets.hpp"
 #include "veter/publisher/publisher_config.hpp"
 #include "veter/publisher/selection.hpp"
+#include "veter/publisher/srtcp_filter.hpp"
 #include "veter/publisher/stats.hpp"
 
 namespace veter::publisher {
@@ -53,6 +54,7 @@ class Publisher {
   void handle_message(GstMessage* msg);
   void tick();
   void log_stats();
+  void log_rtcp_events();
   std::optional<ReceiverReport> receiver_report() const;
   void resolve_async(bool for_start);
   void maybe_reresolve();
@@ -66,6 +68,10 @@ class Publisher {
   Phase phase_ = Phase::idle;
   LocalSockets sockets_;
   std::optional<common::SrtpKey> srtp_key_;  // issue 6: loaded in start()
+  std::unique_ptr<SrtcpFilter> srtcp_filter_;  // issue 6: incoming RTCP must be SRTCP with our key
+  std::uint64_t key_requests_logged_ = 0;      // main loop: keyframe requests already logged
+  std::uint64_t rtcp_rejected_logged_ = 0;     // main loop: rejected RTCP already reported
+  std::chrono::steady_clock::time_point last_rtcp_reject_warning_{};
   std::string address_;  // resolved destination address in use
   common::ElementPtr pipeline_;
   common::SourceId bus_watch_;
@@ -91,7 +97,7 @@ class Publisher {
   std::chrono::steady_clock::time_point last_send_warning_log_{};
 
   struct Snapshot {
-    std::uint64_t frames = 0, bytes = 0, keyframes = 0, forced = 0;
+    std::uint64_t frames = 0, bytes = 0, keyframes = 0, forced = 0, rtcp_rejected = 0;
     std::chrono::steady_clock::time_point at{};
   } last_stats_;
 };

@@ -23,9 +23,11 @@ struct StatsInterval {
   std::uint64_t forced_idrs = 0;
   std::uint64_t periodic_idrs = 0;
   std::optional<ReceiverReport> rr;
+  std::uint64_t rtcp_rejected = 0;  // issue 6: incoming RTCP that did not authenticate (SRTCP)
 };
 
 /// e.g. "stats: 300 frames 30.0 fps 1987 kbit/s, IDRs forced 1 periodic 10, relay RR: lost 0.0% (0) jitter 1.2 ms rtt 0.8 ms"
+/// plus ", RTCP dropped (not authenticated) N" when N > 0.
 std::string format_stats_line(const StatsInterval& s);
 
 }  // namespace veter::publisher

@@ -3,6 +3,11 @@
 // the packets of each access unit handed to the fan-out as they are; RTCP
 // receiver reports and keyframe requests (PLI) back to the publisher.
 //
+// With ingest.srtp_key_file (issue 6) the RTCP socket speaks SRTCP both ways:
+// our reports and PLIs are protected (libsrtp2, common::SrtcpContext) and the
+// publisher's RTCP is only read (sender reports, its RTCP address) once it has
+// authenticated.
+//
 // Threads: the packet probe and the access-unit callback run on the ingest
 // pipeline's streaming thread and touch only atomics and mutex_-protected
 // state; everything else (tick, snapshots, PLI sending) runs on the main loop.
@@ -22,6 +27,7 @@
 #include <vector>
 
 #include "veter/common/gst_ptr.hpp"
+#include "veter/common/srtcp.hpp"
 #include "veter/relay/ingest_srtp.hpp"
 #include "veter/relay/packet_filter.hpp"
 #include "veter/relay/relay_config.hpp"
@@ -89,6 +95,9 @@ class Ingest {
   common::SourceId bus_watch_;
   common::PadProbe rtp_probe_;
   std::unique_ptr<IngestSrtp> srtp_;  // issue 6: set when ingest.srtp_key_file is configured
+  std::unique_ptr<common::SrtcpContext> srtcp_out_;  // issue 6: our RTCP to the publisher (main loop)
+  std::unique_ptr<common::SrtcpContext> srtcp_in_;   // issue 6: the publisher's RTCP (main loop)
+  std::atomic<std::uint64_t> srtcp_rejected_{0};     // counted in dropped{reason="srtp_auth"}
 
   // Streaming-thread state, guarded by mutex_.
   mutable std::mutex mutex_;

@@ -44,6 +44,8 @@ class IngestSrtp {
   /// Main loop: log a key mismatch once (every packet failing, none passing).
   void tick();
   [[nodiscard]] std::uint64_t auth_failures() const;
+  /// The master key + salt (for the SRTCP contexts of the RTCP socket).
+  [[nodiscard]] const common::SrtpKey& key() const { return key_; }
 
  private:
   static GstPadProbeReturn on_input(GstPad* pad, GstPadProbeInfo* info, gpointer self);

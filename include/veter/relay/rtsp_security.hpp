@@ -2,6 +2,11 @@
 // over TLS), per-user paths and source addresses, rate-limited failures,
 // RTSPS, connection limits and the idle-connection (slowloris) timeout.
 //
+// With users, authentication and the per-user path check come first, for every
+// request but OPTIONS (GstRTSPAuth's URL check): a client without valid
+// credentials for a path gets 401 whether the path exists, is ready or not, so
+// only an authorised user learns 404 / not ready.
+//
 // Everything runs on the main loop (the RTSP server's context); the limiters
 // are pure code so they can be unit-tested.
 #pragma once
@@ -55,6 +60,15 @@ class ConnectionLimiter {
 /// Constant-time comparison (length is not secret).
 bool constant_time_equal(const std::string& a, const std::string& b);
 
+/// The path name a request URL's absolute path addresses: its first segment
+/// ("/camera/stream=0" -> "camera"; "/" or "" -> "").
+std::string request_path_name(const std::string& abspath);
+/// GstRTSPAuthMethod flags to offer: Digest without TLS; with TLS Digest and Basic, or Basic
+/// alone when a user has pass_sha256 (clients pick Digest when offered, which such a user cannot answer).
+int offered_methods(const RtspConfig& cfg);
+/// True when `user` may watch `path_name` (an empty `paths` list allows every path).
+bool user_allows_path(const RtspUser& user, const std::string& path_name);
+
 class RtspSecurity {
  public:
   /// Loads the TLS certificate (throws std::runtime_error naming the bad file).
@@ -77,6 +91,10 @@ class RtspSecurity {
 
   // Called by the GstRTSPAuth subclass and signal trampolines.
   gboolean authenticate(GstRTSPAuth* auth, GstRTSPContext* ctx);
+  /// GST_RTSP_AUTH_CHECK_URL, before any method handler (and so before the path's
+  /// readiness/404 checks): with users, every request but OPTIONS must carry valid
+  /// credentials of a user allowed on the URL's path, or it gets 401 with a challenge.
+  gboolean check_url(GstRTSPAuth* auth, GstRTSPContext* ctx);
 
  private:
   struct Conn {
