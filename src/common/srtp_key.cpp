@@ -1,4 +1,5 @@
 #include "veter/common/srtp_key.hpp"
+#include "veter/common/checksum.hpp"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -123,11 +124,7 @@ bool decode_base64(std::string s, std::vector<std::uint8_t>& out) {
 }  // namespace
 
 std::string SrtpKey::fingerprint() const {
-  GChecksum* sum = g_checksum_new(G_CHECKSUM_SHA256);
-  g_checksum_update(sum, bytes.data(), bytes.size());
-  std::string hex = g_checksum_get_string(sum);
-  g_checksum_free(sum);
-  return "sha256:" + hex.substr(0, 8);
+  return "sha256:" + checksum_hex(G_CHECKSUM_SHA256, bytes).substr(0, 8);
 }
 
 BufferPtr SrtpKey::to_buffer() const {

@@ -1,4 +1,5 @@
 #include "veter/relay/rtsp_security.hpp"
+#include "veter/common/checksum.hpp"
 
 #include <sys/socket.h>
 
@@ -18,13 +19,7 @@ constexpr gssize kMaxRequestBody = 4096;  // RTSP requests from viewers carry no
 
 std::string role_of(const std::string& user) { return "veter-user-" + user; }
 
-std::string sha256_hex(const std::string& text) {
-  GChecksum* sum = g_checksum_new(G_CHECKSUM_SHA256);
-  g_checksum_update(sum, reinterpret_cast<const guchar*>(text.data()), static_cast<gssize>(text.size()));
-  std::string hex = g_checksum_get_string(sum);
-  g_checksum_free(sum);
-  return hex;
-}
+std::string sha256_hex(const std::string& text) { return common::checksum_hex(G_CHECKSUM_SHA256, text); }
 
 std::string client_address(GstRTSPClient* client) {
   GstRTSPConnection* conn = client != nullptr ? gst_rtsp_client_get_connection(client) : nullptr;

@@ -3,6 +3,7 @@
 // Raw RTSP requests (with a Digest answer computed in the test) check status
 // codes; rtspsrc viewers check that video is decoded, or not.
 #include <gtest/gtest.h>
+#include "veter/common/checksum.hpp"
 
 #include <thread>
 
@@ -36,13 +37,7 @@ int count_of(const std::string& text, const std::string& needle) {
   return n;
 }
 
-std::string sha256_hex(const std::string& text) {
-  GChecksum* sum = g_checksum_new(G_CHECKSUM_SHA256);
-  g_checksum_update(sum, reinterpret_cast<const guchar*>(text.data()), static_cast<gssize>(text.size()));
-  std::string hex = g_checksum_get_string(sum);
-  g_checksum_free(sum);
-  return hex;
-}
+std::string sha256_hex(const std::string& text) { return veter::common::checksum_hex(G_CHECKSUM_SHA256, text); }
 
 const char* kTcpTransport = "Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\n";
 

@@ -1,4 +1,5 @@
 #include "security_helpers.hpp"
+#include "veter/common/checksum.hpp"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -212,13 +213,7 @@ std::string RtspReply::header(const std::string& name) const {
 
 namespace {
 
-std::string md5_hex(const std::string& text) {
-  GChecksum* sum = g_checksum_new(G_CHECKSUM_MD5);
-  g_checksum_update(sum, reinterpret_cast<const guchar*>(text.data()), static_cast<gssize>(text.size()));
-  std::string hex = g_checksum_get_string(sum);
-  g_checksum_free(sum);
-  return hex;
-}
+std::string md5_hex(const std::string& text) { return veter::common::checksum_hex(G_CHECKSUM_MD5, text); }
 
 /// `key="value"` from a challenge header ("" when absent).
 std::string challenge_param(const std::string& challenge, const std::string& key) {
