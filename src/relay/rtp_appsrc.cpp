@@ -61,11 +61,15 @@ void veter_rtp_src_get_property(GObject* object, guint id, GValue* value, GParam
       g_value_set_uint(value, self->pt);
       break;
     case kPropStats:
-      // The same fields rtpbasepayload reports; gst-rtsp-server builds RTP-Info from them.
+      // The same fields rtpbasepayload reports; gst-rtsp-server builds RTP-Info from them
+      // (1.22 reads the sequence number from "seqnum-offset": without it the field stayed
+      // unset and a viewer joining a fresh media got a garbage seq and dropped every packet).
       g_value_take_boxed(value, gst_structure_new("application/x-rtp-payload-stats", "clock-rate", G_TYPE_UINT, 90000U,
                                                   "running-time", G_TYPE_UINT64, self->running_time, "seqnum",
-                                                  G_TYPE_UINT, self->next_seq, "timestamp", G_TYPE_UINT,
-                                                  self->timestamp, "pt", G_TYPE_UINT, self->pt, nullptr));
+                                                  G_TYPE_UINT, self->next_seq, "seqnum-offset", G_TYPE_UINT,
+                                                  self->next_seq, "timestamp", G_TYPE_UINT, self->timestamp,
+                                                  "timestamp-offset", G_TYPE_UINT, self->timestamp, "pt", G_TYPE_UINT,
+                                                  self->pt, nullptr));
       break;
     case kPropSeqnum:
       g_value_set_uint(value, self->next_seq);

@@ -141,3 +141,39 @@ TEST(RtpRewriter, SameInstantSwitchStillAdvancesTheTimestamp) {
   EXPECT_EQ(n.seq, 1);
   EXPECT_EQ(n.timestamp, 101U);
 }
+
+#include <gst/gst.h>
+
+#include <memory>
+
+#include "veter/common/gst_ptr.hpp"
+#include "veter/relay/rtp_appsrc.hpp"
+
+TEST(RtpAppsrc, AnswersThePayloaderQuestionsOfGstRtspServer) {
+  gst_init(nullptr, nullptr);
+  ASSERT_TRUE(register_rtp_appsrc());
+  auto src = veter::common::adopt_floating(gst_element_factory_make("veterrtpsrc", nullptr));
+  ASSERT_TRUE(src);
+  g_object_set(src.get(), "pt", 97U, nullptr);
+  rtp_appsrc_note_packet(src.get(), 65535, 123456, 5 * GST_SECOND);
+  GstStructure* raw = nullptr;
+  guint pt = 0;
+  g_object_get(src.get(), "stats", &raw, "pt", &pt, nullptr);
+  const std::unique_ptr<GstStructure, decltype(&gst_structure_free)> owner(raw, &gst_structure_free);
+  GstStructure* stats = owner.get();
+  ASSERT_NE(stats, nullptr);
+  EXPECT_EQ(pt, 97U);
+  // gst-rtsp-server 1.22 takes RTP-Info's seq from "seqnum-offset": the next packet's number.
+  guint seq = 1;
+  guint seq_offset = 1;
+  guint ts = 0;
+  guint64 running = 0;
+  EXPECT_TRUE(gst_structure_get_uint(stats, "seqnum", &seq));
+  EXPECT_TRUE(gst_structure_get_uint(stats, "seqnum-offset", &seq_offset));
+  EXPECT_TRUE(gst_structure_get_uint(stats, "timestamp", &ts));
+  EXPECT_TRUE(gst_structure_get_uint64(stats, "running-time", &running));
+  EXPECT_EQ(seq, 0U);  // 65535 + 1 wraps
+  EXPECT_EQ(seq_offset, 0U);
+  EXPECT_EQ(ts, 123456U);
+  EXPECT_EQ(running, 5 * GST_SECOND);
+}
