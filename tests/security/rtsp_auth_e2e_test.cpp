@@ -53,8 +53,8 @@ TEST(RtspAuthE2e, UnauthenticatedRequestsGet401BeforeThePathStateIsRevealed) {
   {
     RtspClient anon(p.rtsp);
     const auto d = anon.request("DESCRIBE", url(p, "camera"), "Accept: application/sdp\r\n");
-    EXPECT_EQ(d.status, 401) << d.head;
-    EXPECT_NE(d.head.find("WWW-Authenticate: Digest"), std::string::npos) << d.head;
+    EXPECT_EQ(d.status, 401) << d.headers;
+    EXPECT_NE(d.headers.find("WWW-Authenticate: Digest"), std::string::npos) << d.headers;
     EXPECT_EQ(anon.request("DESCRIBE", url(p, "no-such-path")).status, 401) << "unknown paths are not revealed either";
     EXPECT_EQ(anon.request("SETUP", url(p, "camera") + "/stream=0", kTcpTransport).status, 401);
     EXPECT_EQ(anon.request("PLAY", url(p, "camera")).status, 401);
@@ -81,7 +81,7 @@ TEST(RtspAuthE2e, UnauthenticatedRequestsGet401BeforeThePathStateIsRevealed) {
   EXPECT_EQ(anon.request("DESCRIBE", url(p, "camera")).status, 401);
   RtspClient alice(p.rtsp, "alice", "wonderland");
   const auto ok = alice.request("DESCRIBE", url(p, "camera"), "Accept: application/sdp\r\n");
-  EXPECT_EQ(ok.status, 200) << ok.head;
+  EXPECT_EQ(ok.status, 200) << ok.headers;
   EXPECT_NE(ok.body.find("m=video"), std::string::npos) << ok.body;
 }
 
@@ -101,7 +101,7 @@ TEST(RtspAuthE2e, PerUserPathsAndIpsRestrictions) {
     RtspClient alice(p.rtsp, "alice", "a-pass");
     EXPECT_EQ(alice.request("DESCRIBE", url(p, "camera")).status, 200);
     const auto other = alice.request("DESCRIBE", url(p, "other"));
-    EXPECT_EQ(other.status, 401) << "a user not allowed on a path must not learn its state\n" << other.head;
+    EXPECT_EQ(other.status, 401) << "a user not allowed on a path must not learn its state\n" << other.headers;
     EXPECT_EQ(alice.request("SETUP", url(p, "other") + "/stream=0", kTcpTransport).status, 401);
   }
   EXPECT_TRUE(relay.process().wait_for_output("RTSP user alice from 127.0.0.1: not allowed on path /other", 5s))

@@ -194,23 +194,6 @@ std::string raw_exchange(int port, const std::string& bytes, std::chrono::millis
   return out;
 }
 
-std::string RtspReply::header(const std::string& name) const {
-  std::size_t pos = 0;
-  while ((pos = head.find("\r\n", pos)) != std::string::npos) {
-    pos += 2;
-    if (head.size() >= pos + name.size() + 1 && g_ascii_strncasecmp(head.c_str() + pos, name.c_str(), name.size()) == 0 &&
-        head[pos + name.size()] == ':') {
-      auto start = pos + name.size() + 1;
-      while (start < head.size() && head[start] == ' ') {
-        ++start;
-      }
-      const auto end = head.find("\r\n", start);
-      return head.substr(start, end == std::string::npos ? std::string::npos : end - start);
-    }
-  }
-  return "";
-}
-
 namespace {
 
 std::string md5_hex(const std::string& text) { return veter::common::checksum_hex(G_CHECKSUM_MD5, text); }
@@ -229,32 +212,38 @@ std::string challenge_param(const std::string& challenge, const std::string& key
 }  // namespace
 
 RtspClient::RtspClient(int port, std::string user, std::string pass)
-    : fd_(socket(AF_INET, SOCK_STREAM, 0)), user_(std::move(user)), pass_(std::move(pass)) {
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<std::uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  if (fd_ < 0 || connect(fd_, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
-    throw std::runtime_error("RtspClient: cannot connect to 127.0.0.1:" + std::to_string(port));
-  }
-}
+    : raw_(port), user_(std::move(user)), pass_(std::move(pass)) {}
 
-RtspClient::~RtspClient() {
-  if (fd_ >= 0) {
-    close(fd_);
+namespace {
+// "A: b\r\nC: d\r\n" -> {"A: b", "C: d"}
+std::vector<std::string> header_lines(const std::string& text) {
+  std::vector<std::string> out;
+  for (std::size_t pos = 0; pos < text.size();) {
+    const auto end = text.find("\r\n", pos);
+    const auto line = text.substr(pos, end == std::string::npos ? std::string::npos : end - pos);
+    if (!line.empty()) {
+      out.push_back(line);
+    }
+    if (end == std::string::npos) {
+      break;
+    }
+    pos = end + 2;
   }
+  return out;
 }
+}  // namespace
 
 RtspReply RtspClient::request(const std::string& method, const std::string& url, const std::string& extra_headers) {
-  RtspReply r = send_once(method, url, extra_headers);
+  constexpr auto kTimeout = std::chrono::seconds(5);
+  auto headers = header_lines(extra_headers);
+  RtspReply r = raw_.request(method, url, headers, kTimeout);
   if (r.status != 401 || user_.empty()) {
     return r;
   }
   // Several WWW-Authenticate headers may come (Basic and Digest): find the Digest one.
   std::string challenge;
-  for (std::size_t pos = 0; (pos = r.head.find("WWW-Authenticate: Digest", pos)) != std::string::npos; ++pos) {
-    challenge = r.head.substr(pos, r.head.find("\r\n", pos) - pos);
-    break;
+  if (const auto pos = r.headers.find("WWW-Authenticate: Digest"); pos != std::string::npos) {
+    challenge = r.headers.substr(pos, r.headers.find("\r\n", pos) - pos);
   }
   if (challenge.empty()) {
     return r;
@@ -263,49 +252,9 @@ RtspReply RtspClient::request(const std::string& method, const std::string& url,
   const std::string nonce = challenge_param(challenge, "nonce");
   const std::string response =
       md5_hex(md5_hex(user_ + ":" + realm + ":" + pass_) + ":" + nonce + ":" + md5_hex(method + ":" + url));
-  const std::string auth = "Authorization: Digest username=\"" + user_ + "\", realm=\"" + realm + "\", nonce=\"" +
-                           nonce + "\", uri=\"" + url + "\", response=\"" + response + "\"\r\n";
-  return send_once(method, url, extra_headers + auth);
-}
-
-RtspReply RtspClient::send_once(const std::string& method, const std::string& url, const std::string& headers) {
-  const std::string req =
-      method + " " + url + " RTSP/1.0\r\nCSeq: " + std::to_string(++cseq_) + "\r\n" + headers + "\r\n";
-  RtspReply r;
-  if (send(fd_, req.data(), req.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(req.size())) {
-    return r;
-  }
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (true) {
-    const auto end = buffer_.find("\r\n\r\n");
-    if (end != std::string::npos) {
-      r.head = buffer_.substr(0, end + 2);
-      std::size_t body_len = 0;
-      if (const auto cl = r.header("Content-Length"); !cl.empty()) {
-        body_len = std::stoul(cl);
-      }
-      if (buffer_.size() >= end + 4 + body_len) {
-        r.body = buffer_.substr(end + 4, body_len);
-        buffer_.erase(0, end + 4 + body_len);
-        if (r.head.rfind("RTSP/1.0 ", 0) == 0 && r.head.size() > 12) {
-          r.status = std::stoi(r.head.substr(9, 3));
-        }
-        return r;
-      }
-    }
-    const auto left =
-        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-    pollfd p{fd_, POLLIN, 0};
-    if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) {
-      return r;
-    }
-    char buf[4096];
-    const auto n = recv(fd_, buf, sizeof buf, 0);
-    if (n <= 0) {
-      return r;
-    }
-    buffer_.append(buf, static_cast<std::size_t>(n));
-  }
+  headers.push_back("Authorization: Digest username=\"" + user_ + "\", realm=\"" + realm + "\", nonce=\"" + nonce +
+                    "\", uri=\"" + url + "\", response=\"" + response + "\"");
+  return raw_.request(method, url, headers, kTimeout);
 }
 
 HttpReply http_get(int port, const std::string& path, const std::vector<std::string>& headers) {

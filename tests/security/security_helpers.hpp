@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "raw_rtsp_client.hpp"
 #include "process.hpp"
 #include "veter/common/gst_ptr.hpp"
 
@@ -95,33 +96,24 @@ std::optional<long long> dropped(int metrics_port, const std::string& reason);
 std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds timeout);
 
 /// One RTSP response: status (0 = none within the timeout), header block, body.
-struct RtspReply {
-  int status = 0;
-  std::string head;
-  std::string body;
-  /// The value of the first header `name` (case-insensitive), "" when absent.
-  [[nodiscard]] std::string header(const std::string& name) const;
-};
+/// One RTSP answer (status 0: none within the time limit), see tests/support/raw_rtsp_client.hpp.
+using RtspReply = RawRtspClient::Response;
 
-/// A plain RTSP connection to 127.0.0.1:port that answers Digest challenges itself
+/// A RawRtspClient that answers Digest challenges itself
 /// (RFC 2617 without qop, as gst-rtsp-server asks): request() sends, and when the
 /// reply is 401 with a Digest challenge and credentials are set, resends once with
 /// an Authorization header on the same connection. Every read is bounded (5 s).
 class RtspClient {
  public:
   RtspClient(int port, std::string user = "", std::string pass = "");
-  ~RtspClient();
   RtspClient(const RtspClient&) = delete;
   RtspClient& operator=(const RtspClient&) = delete;
   RtspReply request(const std::string& method, const std::string& url, const std::string& extra_headers = "");
 
  private:
-  RtspReply send_once(const std::string& method, const std::string& url, const std::string& headers);
-  int fd_ = -1;
-  int cseq_ = 0;
+  RawRtspClient raw_;
   std::string user_;
   std::string pass_;
-  std::string buffer_;
 };
 
 }  // namespace veter::test::security
