@@ -6,7 +6,7 @@
 
 #include "veter/common/config_reader.hpp"
 #include "veter/publisher/publisher_config.hpp"
-#include "veter/relay/relay_config.hpp"
+#include "veter/relay/conf/relay_config.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);

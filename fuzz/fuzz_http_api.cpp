@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "veter/relay/api_token.hpp"
-#include "veter/relay/http_api.hpp"
+#include "veter/relay/control/api_token.hpp"
+#include "veter/relay/control/http_api.hpp"
 #include "veter/relay/relay_model.hpp"
 
 using namespace veter::relay;

@@ -10,7 +10,7 @@
 #include <cstring>
 #include <span>
 
-#include "veter/relay/packet_filter.hpp"
+#include "veter/relay/ingest/packet_filter.hpp"
 
 using namespace veter;
 using namespace veter::relay;

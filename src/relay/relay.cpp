@@ -3,9 +3,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "veter/relay/fanout.hpp"
-#include "veter/relay/ingest.hpp"
-#include "veter/relay/rtsp_server.hpp"
+#include "veter/relay/serve/fanout.hpp"
+#include "veter/relay/ingest/ingest.hpp"
+#include "veter/relay/serve/rtsp_server.hpp"
 
 namespace veter::relay {
 

@@ -10,9 +10,9 @@
 #include "veter/common/main_loop.hpp"
 #include "veter/common/systemd_notify.hpp"
 #include "veter/common/version.hpp"
-#include "veter/relay/control_plane.hpp"  // issue 5
+#include "veter/relay/control/control_plane.hpp"  // issue 5
 #include "veter/relay/relay.hpp"
-#include "veter/relay/relay_config.hpp"
+#include "veter/relay/conf/relay_config.hpp"
 
 namespace veter::relay {
 

@@ -12,7 +12,7 @@
 #include "fixed_model.hpp"
 #include "http_client.hpp"
 #include "process.hpp"
-#include "veter/relay/hooks.hpp"
+#include "veter/relay/control/hooks.hpp"
 
 #include <spdlog/sinks/ostream_sink.h>
 #include <spdlog/spdlog.h>

@@ -4,7 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "fixed_model.hpp"
-#include "veter/relay/http_api.hpp"
+#include "veter/relay/control/http_api.hpp"
 
 namespace veter::relay {
 namespace {

@@ -6,9 +6,9 @@
 #include "fixed_model.hpp"
 #include "http_client.hpp"
 #include "veter/common/cli.hpp"
-#include "veter/relay/control_plane.hpp"
-#include "veter/relay/http_api.hpp"
-#include "veter/relay/metrics.hpp"
+#include "veter/relay/control/control_plane.hpp"
+#include "veter/relay/control/http_api.hpp"
+#include "veter/relay/control/metrics.hpp"
 
 namespace veter::relay {
 namespace {

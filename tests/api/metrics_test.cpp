@@ -7,7 +7,7 @@
 
 #include "fixed_model.hpp"
 #include "process.hpp"
-#include "veter/relay/metrics.hpp"
+#include "veter/relay/control/metrics.hpp"
 
 namespace veter::relay {
 namespace {

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
-#include "veter/relay/packet_filter.hpp"
-#include "veter/relay/rtcp_packets.hpp"
+#include "veter/relay/ingest/packet_filter.hpp"
+#include "veter/relay/rtp/rtcp_packets.hpp"
 
 using namespace veter::relay;
 

@@ -4,7 +4,7 @@
 
 #include <random>
 
-#include "veter/relay/packet_filter.hpp"
+#include "veter/relay/ingest/packet_filter.hpp"
 
 using namespace veter;
 using namespace veter::relay;

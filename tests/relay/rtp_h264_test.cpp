@@ -2,9 +2,9 @@
 
 #include <vector>
 
-#include "veter/relay/rtp_h264.hpp"
-#include "veter/relay/rtp_rewriter.hpp"
-#include "veter/relay/sps_info.hpp"
+#include "veter/relay/rtp/rtp_h264.hpp"
+#include "veter/relay/rtp/rtp_rewriter.hpp"
+#include "veter/relay/rtp/sps_info.hpp"
 
 using namespace veter::relay;
 
@@ -147,7 +147,7 @@ TEST(RtpRewriter, SameInstantSwitchStillAdvancesTheTimestamp) {
 #include <memory>
 
 #include "veter/common/gst_ptr.hpp"
-#include "veter/relay/rtp_appsrc.hpp"
+#include "veter/relay/serve/rtp_appsrc.hpp"
 
 TEST(RtpAppsrc, AnswersThePayloaderQuestionsOfGstRtspServer) {
   gst_init(nullptr, nullptr);

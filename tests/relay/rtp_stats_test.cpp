@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "veter/relay/rtp_stats.hpp"
+#include "veter/relay/rtp/rtp_stats.hpp"
 
 using veter::relay::RtpStats;
 

@@ -1,10 +1,10 @@
 #include <gtest/gtest.h>
 
 #include "veter/common/config_reader.hpp"
-#include "veter/relay/api_token.hpp"
-#include "veter/relay/relay_config.hpp"
-#include "veter/relay/rtsp_security.hpp"
-#include "veter/relay/rtsp_security_config.hpp"
+#include "veter/relay/control/api_token.hpp"
+#include "veter/relay/conf/relay_config.hpp"
+#include "veter/relay/serve/rtsp_security.hpp"
+#include "veter/relay/conf/rtsp_security_config.hpp"
 
 using namespace veter;
 using namespace veter::relay;

@@ -14,7 +14,7 @@
 #include "security_helpers.hpp"
 #include "veter/common/srtcp.hpp"
 #include "veter/common/srtp_key.hpp"
-#include "veter/relay/rtcp_packets.hpp"
+#include "veter/relay/rtp/rtcp_packets.hpp"
 
 using namespace std::chrono_literals;
 using namespace veter;

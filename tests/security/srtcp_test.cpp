@@ -13,7 +13,7 @@
 #include "veter/common/srtcp.hpp"
 #include "veter/common/srtp_key.hpp"
 #include "veter/publisher/srtcp_filter.hpp"
-#include "veter/relay/rtcp_packets.hpp"
+#include "veter/relay/rtp/rtcp_packets.hpp"
 
 using namespace veter;
 using common::SrtcpContext;

@@ -1,7 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "veter/common/config_reader.hpp"
-#include "veter/relay/relay_config.hpp"
+#include "veter/relay/conf/relay_config.hpp"
 
 using namespace veter;
 using relay::RelayConfig;

@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "veter/common/gst_ptr.hpp"
-#include "veter/relay/relay_config.hpp"
+#include "veter/relay/conf/relay_config.hpp"
 #include "veter/relay/relay_model.hpp"
 
 namespace veter::relay {

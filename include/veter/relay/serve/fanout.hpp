@@ -1,0 +1,73 @@
+// Fan-out of one path's RTP packets into its shared RTSP media.
+//
+// One GstRTSPMediaFactory per path builds a media that is only an appsrc
+// (veterrtpsrc, named pay0; shared, never suspended): the publisher's RTP packets are forwarded as
+// they are, one buffer list per access unit, with SSRC, sequence number and
+// timestamp rewritten by an RtpRewriter so that viewers see one continuous
+// line across publisher restarts. No depayloading or re-payloading: that is
+// the relay's whole per-packet cost besides the sockets.
+#pragma once
+
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "veter/common/gst_ptr.hpp"
+#include "veter/relay/rtp/rtp_rewriter.hpp"
+
+namespace veter::relay {
+
+class Fanout {
+ public:
+  /// `protocols`: GstRTSPLowerTrans flags the factory offers; `payload_type`: the ingest's.
+  Fanout(std::string path_name, GstRTSPLowerTrans protocols, int payload_type = 96);
+  ~Fanout();
+  Fanout(const Fanout&) = delete;
+  Fanout& operator=(const Fanout&) = delete;
+
+  [[nodiscard]] GstRTSPMediaFactory* factory() const { return factory_.get(); }
+  /// Streaming thread: one access unit's RTP packets as the publisher sent them (transfer none).
+  void push(GstBufferList* au);
+  /// Streaming thread: the publisher's current SPS and PPS (NAL units without start code).
+  void set_parameter_sets(std::vector<std::uint8_t> sps, std::vector<std::uint8_t> pps);
+  /// True when a media is prepared (someone has DESCRIBEd/SETUP and it is running).
+  [[nodiscard]] bool has_media() const;
+  /// Viewers currently playing (maintained by the RTSP layer); scales bytes_sent.
+  void set_playing_viewers(int n) { playing_.store(n); }
+  /// RTP bytes handed to the media (one copy, i.e. per viewer).
+  [[nodiscard]] std::uint64_t payload_bytes() const { return payload_bytes_.load(); }
+  /// RTP bytes sent to all viewers together.
+  [[nodiscard]] std::uint64_t bytes_sent() const { return bytes_sent_.load(); }
+
+ private:
+  struct Entry;
+  static void on_media_configure(GstRTSPMediaFactory* factory, GstRTSPMedia* media, gpointer self);
+  static void on_media_unprepared(GstRTSPMedia* media, gpointer self);
+  static void on_need_data(GstElement* appsrc, guint length, gpointer self);
+  void attach(GstRTSPMedia* media);
+  void detach(GstRTSPMedia* media);
+  // Called with mutex_ held.
+  [[nodiscard]] common::CapsPtr caps_locked() const;
+  [[nodiscard]] GstBuffer* parameter_set_packet_locked(std::int64_t now_ns, RtpRewriter::Numbers& numbers);
+  void push_locked(Entry& e, GstBufferList* list, RtpRewriter::Numbers last);
+
+  std::string name_;
+  int payload_type_;
+  common::GstPtr<GstRTSPMediaFactory> factory_;
+  common::SignalConnection configure_;
+  mutable std::mutex mutex_;
+  std::vector<std::unique_ptr<Entry>> entries_;
+  std::vector<std::uint8_t> sps_;  // the publisher's current parameter sets
+  std::vector<std::uint8_t> pps_;
+  RtpRewriter rewriter_;
+  std::atomic<int> playing_{0};
+  std::atomic<std::uint64_t> payload_bytes_{0};
+  std::atomic<std::uint64_t> bytes_sent_{0};
+};
+
+}  // namespace veter::relay

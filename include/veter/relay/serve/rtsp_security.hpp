@@ -1,0 +1,134 @@
+// Viewer-side security of the RTSP server (issue 6): Digest users (Basic only
+// over TLS), per-user paths and source addresses, rate-limited failures,
+// RTSPS, connection limits and the idle-connection (slowloris) timeout.
+//
+// With users, authentication and the per-user path check come first, for every
+// request but OPTIONS (GstRTSPAuth's URL check): a client without valid
+// credentials for a path gets 401 whether the path exists, is ready or not, so
+// only an authorised user learns 404 / not ready.
+//
+// Everything runs on the main loop (the RTSP server's context); the limiters
+// are pure code so they can be unit-tested.
+#pragma once
+
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <string>
+
+#include "veter/common/gst_ptr.hpp"
+#include "veter/relay/conf/relay_config.hpp"
+
+namespace veter::relay {
+
+/// At most `max_failures` authentication failures per address in `window`;
+/// beyond that the address is refused without checking credentials.
+class FailureLimiter {
+ public:
+  using Clock = std::chrono::steady_clock;
+  FailureLimiter(int max_failures, std::chrono::seconds window) : max_(max_failures), window_(window) {}
+  [[nodiscard]] bool blocked(const std::string& addr, Clock::time_point now);
+  /// Record one failure; true when this one reached the limit (log it once).
+  bool record(const std::string& addr, Clock::time_point now);
+
+ private:
+  void expire(std::deque<Clock::time_point>& q, Clock::time_point now) const;
+  int max_;
+  std::chrono::seconds window_;
+  std::map<std::string, std::deque<Clock::time_point>> failures_;
+};
+
+/// Total and per-address connection counting (0 = unlimited).
+class ConnectionLimiter {
+ public:
+  ConnectionLimiter(int max_total, int max_per_address) : max_total_(max_total), max_per_(max_per_address) {}
+  enum class Verdict { admitted, too_many_total, too_many_from_address };
+  Verdict admit(const std::string& addr);
+  void release(const std::string& addr);
+  [[nodiscard]] int total() const { return total_; }
+
+ private:
+  int max_total_;
+  int max_per_;
+  int total_ = 0;
+  std::map<std::string, int> per_address_;
+};
+
+/// Constant-time comparison (length is not secret).
+bool constant_time_equal(const std::string& a, const std::string& b);
+
+/// The path name a request URL's absolute path addresses: its first segment
+/// ("/camera/stream=0" -> "camera"; "/" or "" -> "").
+std::string request_path_name(const std::string& abspath);
+/// GstRTSPAuthMethod flags to offer: Digest without TLS; with TLS Digest and Basic, or Basic
+/// alone when a user has pass_sha256 (clients pick Digest when offered, which such a user cannot answer).
+int offered_methods(const RtspConfig& cfg);
+/// True when `user` may watch `path_name` (an empty `paths` list allows every path).
+bool user_allows_path(const RtspUser& user, const std::string& path_name);
+
+class RtspSecurity {
+ public:
+  /// Loads the TLS certificate (throws std::runtime_error naming the bad file).
+  explicit RtspSecurity(const RtspConfig& cfg);
+  ~RtspSecurity();
+  RtspSecurity(const RtspSecurity&) = delete;
+  RtspSecurity& operator=(const RtspSecurity&) = delete;
+
+  /// Before gst_rtsp_server_attach: auth/TLS, request size limit, connection limits.
+  void install(GstRTSPServer* server);
+  /// Give the users allowed on `path` access to its factory (no-op without auth).
+  void allow(GstRTSPMediaFactory* factory, const std::string& path);
+  /// Close every tracked connection's bookkeeping (before the server goes away).
+  void stop();
+
+  [[nodiscard]] bool tls() const { return static_cast<bool>(cert_); }
+  [[nodiscard]] const char* scheme() const { return tls() ? "rtsps" : "rtsp"; }
+  [[nodiscard]] std::uint64_t auth_failures() const { return auth_failures_; }
+  [[nodiscard]] std::uint64_t rejected_connections() const { return rejected_; }
+
+  // Called by the GstRTSPAuth subclass and signal trampolines.
+  gboolean authenticate(GstRTSPAuth* auth, GstRTSPContext* ctx);
+  /// GST_RTSP_AUTH_CHECK_URL, before any method handler (and so before the path's
+  /// readiness/404 checks): with users, every request but OPTIONS must carry valid
+  /// credentials of a user allowed on the URL's path, or it gets 401 with a challenge.
+  gboolean check_url(GstRTSPAuth* auth, GstRTSPContext* ctx);
+
+ private:
+  struct Conn {
+    std::string addr;
+    std::chrono::steady_clock::time_point since;  // connect, last complete request or last response
+    bool has_session = false;
+    common::GObjectPtr<GstRTSPClient> client;
+    gulong closed_id = 0;
+    gulong session_id = 0;
+    gulong sent_id = 0;
+  };
+  static void on_client_connected(GstRTSPServer* server, GstRTSPClient* client, gpointer self);
+  static void on_client_closed(GstRTSPClient* client, gpointer self);
+  static void on_new_session(GstRTSPClient* client, GstRTSPSession* session, gpointer self);
+  static gboolean on_timer(gpointer self);
+  static GstRTSPStatusCode on_pre_request(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self);
+  static void on_send_message(GstRTSPClient* client, GstRTSPContext* ctx, GstRTSPMessage* msg, gpointer self);
+  void touch(GstRTSPClient* client);
+  void forget(GstRTSPClient* client);
+  void close_later(GstRTSPClient* client);
+  const RtspUser* user_by_name(const std::string& name) const;
+
+  RtspConfig cfg_;
+  common::GObjectPtr<GTlsCertificate> cert_;
+  common::GObjectPtr<GstRTSPAuth> auth_;
+  std::map<std::string, common::MiniPtr<GstRTSPToken>> tokens_;  // per user
+  FailureLimiter failures_{10, std::chrono::seconds(60)};
+  ConnectionLimiter connections_;
+  std::map<GstRTSPClient*, Conn> conns_;
+  common::SignalConnection client_connected_;
+  common::SourceId timer_;
+  std::uint64_t auth_failures_ = 0;
+  std::uint64_t rejected_ = 0;
+  std::chrono::steady_clock::time_point last_reject_log_{};
+};
+
+}  // namespace veter::relay

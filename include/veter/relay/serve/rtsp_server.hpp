@@ -1,0 +1,89 @@
+// The RTSP side of the relay: gst-rtsp-server on rtsp.listen with one mount
+// per path, request gating (not ready -> 404, max_readers -> 503), keyframe
+// requests on PLAY, the viewer session registry for the API, and the
+// slow-viewer guard for TCP viewers.
+#pragma once
+
+#include <gst/rtsp-server/rtsp-server.h>
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "veter/common/gst_ptr.hpp"
+#include "veter/relay/conf/relay_config.hpp"
+#include "veter/relay/relay_model.hpp"
+#include "veter/relay/serve/rtsp_security.hpp"
+
+namespace veter::relay {
+
+class Ingest;
+class Fanout;
+
+/// What the RTSP layer needs to know about one path.
+struct MountTarget {
+  std::string name;
+  int max_readers = 0;
+  Ingest* ingest = nullptr;
+  Fanout* fanout = nullptr;
+};
+
+class RtspServer {
+ public:
+  RtspServer(RtspConfig cfg, std::vector<MountTarget> mounts);
+  ~RtspServer();
+  RtspServer(const RtspServer&) = delete;
+  RtspServer& operator=(const RtspServer&) = delete;
+
+  /// Bind and serve on the default main context; throws std::runtime_error.
+  void start();
+  /// Close every viewer connection and stop listening.
+  void stop();
+  /// Main loop, every ~250 ms: slow-viewer guard.
+  void tick();
+
+  [[nodiscard]] std::vector<SessionSnapshot> sessions() const;
+  [[nodiscard]] std::vector<std::string> reader_ids(const std::string& path) const;
+  [[nodiscard]] int bound_port() const;
+  bool kick(const std::string& session_id);
+
+ private:
+  struct Session;
+  struct Client;
+  static void on_client_connected(GstRTSPServer* server, GstRTSPClient* client, gpointer self);
+  static void on_client_closed(GstRTSPClient* client, gpointer self);
+  static GstRTSPStatusCode on_pre_describe(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self);
+  static GstRTSPStatusCode on_pre_setup(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self);
+  static GstRTSPStatusCode on_pre_play(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self);
+  static void on_setup(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self);
+  static void on_play(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self);
+  static void on_new_session(GstRTSPClient* client, GstRTSPSession* session, gpointer self);
+  static void on_session_removed(GstRTSPSessionPool* pool, GstRTSPSession* session, gpointer self);
+
+  const MountTarget* find_mount(const GstRTSPContext* ctx) const;
+  int readers_of(const std::string& path) const;
+  void update_playing(const std::string& path);
+  void remove_session(const std::string& session_id);
+  void drop_client(GstRTSPClient* client, const std::string& why);
+  void check_slow(Client& c, std::chrono::steady_clock::time_point now);
+
+  RtspConfig cfg_;
+  std::vector<MountTarget> mounts_;
+  common::GstPtr<GstRTSPServer> server_;
+  common::GstPtr<GstRTSPSessionPool> pool_;
+  common::SourceId server_source_;
+  common::SourceId pool_source_;
+  common::SignalConnection client_connected_;
+  common::SignalConnection session_removed_;
+  std::map<std::string, Session> sessions_;
+  std::map<GstRTSPClient*, std::unique_ptr<Client>> clients_;
+  std::chrono::steady_clock::time_point last_cleanup_{};
+  std::vector<std::string> orphaned_;  // TCP sessions whose connection closed
+  std::unique_ptr<RtspSecurity> security_;  // issue 6: auth, TLS, connection limits
+};
+
+}  // namespace veter::relay

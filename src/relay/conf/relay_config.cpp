@@ -1,0 +1,230 @@
+#include "veter/relay/conf/relay_config.hpp"
+
+#include <yaml-cpp/yaml.h>
+
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "veter/common/config_reader.hpp"
+#include "veter/relay/conf/rtsp_security_config.hpp"
+
+namespace veter::relay {
+
+using common::MapReader;
+using common::ValueError;
+
+namespace {
+
+void int_in(const YAML::Node& n, int& out, int lo, int hi) {
+  if (!n.IsScalar()) {
+    throw ValueError("expected a number");
+  }
+  out = static_cast<int>(common::parse_int(n.Scalar(), lo, hi));
+}
+
+PortRange parse_port_range(const std::string& s) {
+  const auto dash = s.find('-');
+  PortRange r;
+  try {
+    if (dash == std::string::npos) {
+      r.min = r.max = common::parse_port(s);
+    } else {
+      r.min = common::parse_port(s.substr(0, dash));
+      r.max = common::parse_port(s.substr(dash + 1));
+    }
+  } catch (const ValueError&) {
+    throw ValueError(fmt::format("\"{}\" is not a valid port range (e.g. 8000-8001)", s));
+  }
+  if (r.max < r.min + 1 || r.min % 2 != 0) {
+    throw ValueError(fmt::format(
+        "\"{}\": need an even first port and at least two ports (RTP and RTCP), e.g. 8000-8001", s));
+  }
+  return r;
+}
+
+void read_listener(MapReader r, HttpListenerConfig& out, std::string& token) {
+  r.read("enabled", out.enabled);
+  r.read("listen", out.listen);
+  r.read("token", token);  // issue 6
+  r.finish();
+}
+
+void read_path(MapReader& r, PathConfig& p) {
+  auto ing = r.child("ingest");
+  ing.read("listen", p.ingest.listen);
+  ing.read_with("payload_type", [&](const YAML::Node& n) { int_in(n, p.ingest.payload_type, 96, 127); });
+  ing.read("allow_from", p.ingest.allow_from);
+  ing.read_with("timeout", [&](const YAML::Node& n) {
+    common::from_yaml(n, p.ingest.timeout);
+    if (p.ingest.timeout < 100ms) {
+      throw ValueError("must be at least 100ms");
+    }
+  });
+  ing.read_with("jitter_buffer", [&](const YAML::Node& n) {
+    common::from_yaml(n, p.ingest.jitter_buffer);
+    if (p.ingest.jitter_buffer > 5s) {
+      throw ValueError("must be at most 5s");
+    }
+  });
+  ing.read("srtp_key_file", p.ingest.srtp_key_file);  // issue 6
+  ing.finish();
+  r.read_with("max_readers", [&](const YAML::Node& n) { int_in(n, p.max_readers, 0, 100000); });
+  r.read("run_on_ready", p.run_on_ready);
+  r.read("run_on_not_ready", p.run_on_not_ready);
+}
+
+void apply_node(RelayConfig& target, const YAML::Node& doc, const std::string& origin) {
+  // Work on a copy: a bad document changes nothing.
+  RelayConfig cfg = target;
+  MapReader r(doc, "", origin);
+  r.read_with("log_level", [&](const YAML::Node& n) {
+    std::string s;
+    common::from_yaml(n, s);
+    cfg.log_level = common::parse_log_level(s);
+  });
+  r.read_with("stats_interval", [&](const YAML::Node& n) {
+    common::from_yaml(n, cfg.stats_interval);
+    if (cfg.stats_interval < 100ms) {
+      throw ValueError("must be at least 100ms");
+    }
+  });
+  {
+    auto rtsp = r.child("rtsp");
+    rtsp.read("listen", cfg.rtsp.listen);
+    rtsp.read_with("transports", [&](const YAML::Node& n) {
+      std::vector<std::string> t;
+      common::from_yaml(n, t);
+      if (t.empty()) {
+        throw ValueError("at least one transport (tcp, udp) is required");
+      }
+      for (const auto& x : t) {
+        if (x != "tcp" && x != "udp") {
+          throw ValueError(fmt::format("\"{}\" is not a transport (tcp, udp)", x));
+        }
+      }
+      cfg.rtsp.transports = t;
+    });
+    rtsp.read_with("udp_port_range", [&](const YAML::Node& n) {
+      std::string s;
+      common::from_yaml(n, s);
+      cfg.rtsp.udp_port_range = parse_port_range(s);
+    });
+    rtsp.read("session_timeout", cfg.rtsp.session_timeout);
+    rtsp.read("viewer_max_lag", cfg.rtsp.viewer_max_lag);
+    rtsp.read_with("viewer_max_backlog_kb",
+                   [&](const YAML::Node& n) { int_in(n, cfg.rtsp.viewer_max_backlog_kb, 64, 1048576); });
+    read_rtsp_security(rtsp, cfg.rtsp, origin);  // issue 6 (rtsp_security_config.cpp)
+    rtsp.finish();
+  }
+  read_listener(r.child("api"), cfg.api, cfg.api_token);
+  read_listener(r.child("metrics"), cfg.metrics, cfg.metrics_token);
+  if (r.present("paths")) {
+    std::vector<PathConfig> paths;
+    r.for_each("paths", [&](const std::string& name, MapReader& entry) {
+      PathConfig p;
+      p.name = name;
+      read_path(entry, p);
+      paths.push_back(std::move(p));
+    });
+    cfg.paths = std::move(paths);
+  }
+  r.finish();
+  try {
+    validate(cfg);
+  } catch (const ValueError& e) {
+    throw common::ConfigError(fmt::format("{}: {}", origin, e.what()));
+  }
+  target = std::move(cfg);
+}
+
+}  // namespace
+
+void apply_yaml(RelayConfig& cfg, const std::string& yaml_text, const std::string& origin) {
+  apply_node(cfg, common::parse_yaml(yaml_text, origin), origin);
+}
+
+void apply_file(RelayConfig& cfg, const std::string& path) {
+  apply_node(cfg, common::load_yaml_file(path), path);
+}
+
+void validate(const RelayConfig& cfg) {
+  if (cfg.paths.empty()) {
+    throw ValueError("paths: at least one path is required");
+  }
+  std::set<std::string> names;
+  std::set<int> ports;
+  for (const auto& p : cfg.paths) {
+    if (p.name.empty() || p.name.find_first_of("/ ?#") != std::string::npos) {
+      throw ValueError(fmt::format("paths.{}: a path name must be non-empty, without '/', ' ', '?', '#'", p.name));
+    }
+    if (!names.insert(p.name).second) {
+      throw ValueError(fmt::format("paths.{}: mount /{} is used twice", p.name, p.name));
+    }
+    const int port = p.ingest.listen.port;
+    if (port >= 65535) {
+      throw ValueError(fmt::format("paths.{}.ingest.listen: port {} leaves no room for RTCP (port + 1)", p.name, port));
+    }
+    if (ports.count(port) != 0 || ports.count(port + 1) != 0 || ports.count(port - 1) != 0) {
+      throw ValueError(fmt::format(
+          "paths.{}.ingest.listen: port {} (RTP) / {} (RTCP) overlaps another path's ingest ports", p.name,
+          port, port + 1));
+    }
+    ports.insert(port);
+    if (port <= cfg.rtsp.udp_port_range.max && port + 1 >= cfg.rtsp.udp_port_range.min) {
+      throw ValueError(fmt::format("paths.{}.ingest.listen: port {} overlaps rtsp.udp_port_range", p.name, port));
+    }
+  }
+  validate_security(cfg);  // issue 6
+}
+
+std::string to_yaml(const RelayConfig& cfg) {
+  YAML::Emitter e;
+  e << YAML::BeginMap;
+  e << YAML::Key << "log_level" << YAML::Value << std::string(common::to_string(cfg.log_level));
+  e << YAML::Key << "stats_interval" << YAML::Value << common::format_duration(cfg.stats_interval);
+  e << YAML::Key << "rtsp" << YAML::Value << YAML::BeginMap;
+  e << YAML::Key << "listen" << YAML::Value << YAML::DoubleQuoted << cfg.rtsp.listen.to_string();
+  e << YAML::Key << "transports" << YAML::Value << YAML::Flow << cfg.rtsp.transports;
+  e << YAML::Key << "udp_port_range" << YAML::Value << YAML::DoubleQuoted
+    << fmt::format("{}-{}", cfg.rtsp.udp_port_range.min, cfg.rtsp.udp_port_range.max);
+  e << YAML::Key << "session_timeout" << YAML::Value << common::format_duration(cfg.rtsp.session_timeout);
+  e << YAML::Key << "viewer_max_lag" << YAML::Value << common::format_duration(cfg.rtsp.viewer_max_lag);
+  e << YAML::Key << "viewer_max_backlog_kb" << YAML::Value << cfg.rtsp.viewer_max_backlog_kb;
+  emit_rtsp_security(e, cfg.rtsp);  // issue 6
+  e << YAML::EndMap;
+  for (const auto& [key, l, token] : {std::tuple{"api", &cfg.api, &cfg.api_token},
+                                      std::tuple{"metrics", &cfg.metrics, &cfg.metrics_token}}) {
+    e << YAML::Key << key << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "enabled" << YAML::Value << l->enabled;
+    e << YAML::Key << "listen" << YAML::Value << YAML::DoubleQuoted << l->listen.to_string();
+    e << YAML::Key << "token" << YAML::Value << YAML::DoubleQuoted << (token->empty() ? "" : "(set)");
+    e << YAML::EndMap;
+  }
+  e << YAML::Key << "paths" << YAML::Value << YAML::BeginMap;
+  for (const auto& p : cfg.paths) {
+    e << YAML::Key << p.name << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "ingest" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "listen" << YAML::Value << YAML::DoubleQuoted << p.ingest.listen.to_string();
+    e << YAML::Key << "payload_type" << YAML::Value << p.ingest.payload_type;
+    e << YAML::Key << "allow_from" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const auto& c : p.ingest.allow_from) {
+      e << c.text;
+    }
+    e << YAML::EndSeq;
+    e << YAML::Key << "timeout" << YAML::Value << common::format_duration(p.ingest.timeout);
+    e << YAML::Key << "jitter_buffer" << YAML::Value << common::format_duration(p.ingest.jitter_buffer);
+    e << YAML::Key << "srtp_key_file" << YAML::Value << YAML::DoubleQuoted << p.ingest.srtp_key_file;
+    e << YAML::EndMap;
+    e << YAML::Key << "max_readers" << YAML::Value << p.max_readers;
+    e << YAML::Key << "run_on_ready" << YAML::Value << YAML::DoubleQuoted << p.run_on_ready;
+    e << YAML::Key << "run_on_not_ready" << YAML::Value << YAML::DoubleQuoted << p.run_on_not_ready;
+    e << YAML::EndMap;
+  }
+  e << YAML::EndMap;
+  e << YAML::EndMap;
+  return std::string(e.c_str()) + "\n";
+}
+
+}  // namespace veter::relay

@@ -1,0 +1,231 @@
+#include "veter/relay/control/metrics.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "veter/relay/control/http_api.hpp"
+
+namespace veter::relay {
+
+namespace {
+
+using Labels = std::vector<std::pair<const char*, std::string>>;
+
+std::string format_value(double v) {
+  if (std::isnan(v)) {
+    return "NaN";
+  }
+  if (std::isinf(v)) {
+    return v > 0 ? "+Inf" : "-Inf";
+  }
+  return fmt::format("{}", v);
+}
+std::string format_value(std::uint64_t v) { return std::to_string(v); }
+
+/// Appends families in exposition format: one HELP and TYPE line, then samples.
+class Exposition {
+ public:
+  void family(const char* name, const char* type, const char* help) {
+    out_ += fmt::format("# HELP {} {}\n# TYPE {} {}\n", name, help, name, type);
+  }
+  template <typename V>
+  void sample(const char* name, const Labels& labels, V value) {
+    out_ += name;
+    if (!labels.empty()) {
+      out_ += '{';
+      bool first = true;
+      for (const auto& [key, val] : labels) {
+        if (!first) {
+          out_ += ',';
+        }
+        first = false;
+        out_ += key;
+        out_ += "=\"";
+        out_ += escape_label_value(val);
+        out_ += '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += format_value(value);
+    out_ += '\n';
+  }
+  [[nodiscard]] std::string take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+const char* state_of(const PathSnapshot& p) { return p.ready ? "ready" : "notReady"; }
+
+void path_series(Exposition& e, const std::vector<PathSnapshot>& paths) {
+  e.family("paths", "gauge", "Paths of this relay: 1 per path, state is ready or notReady.");
+  for (const auto& p : paths) {
+    e.sample("paths", {{"name", p.name}, {"state", state_of(p)}}, std::uint64_t{1});
+  }
+  e.family("paths_bytes_received", "gauge", "Bytes received from the path's publisher since start-up.");
+  for (const auto& p : paths) {
+    e.sample("paths_bytes_received", {{"name", p.name}, {"state", state_of(p)}}, p.bytes_received);
+  }
+  e.family("paths_bytes_sent", "gauge", "Bytes sent to the path's viewers since start-up.");
+  for (const auto& p : paths) {
+    e.sample("paths_bytes_sent", {{"name", p.name}, {"state", state_of(p)}}, p.bytes_sent);
+  }
+  e.family("paths_readers", "gauge", "RTSP sessions currently reading the path.");
+  for (const auto& p : paths) {
+    e.sample("paths_readers", {{"name", p.name}, {"state", state_of(p)}},
+             static_cast<std::uint64_t>(p.reader_ids.size()));
+  }
+}
+
+void session_series(Exposition& e, const std::vector<SessionSnapshot>& sessions) {
+  auto labels = [](const SessionSnapshot& s) {
+    return Labels{{"id", s.id}, {"path", s.path}, {"remote_addr", s.remote_addr}, {"state", s.state}};
+  };
+  e.family("rtsp_sessions", "gauge", "RTSP sessions: 1 per session.");
+  for (const auto& s : sessions) {
+    e.sample("rtsp_sessions", labels(s), std::uint64_t{1});
+  }
+  e.family("rtsp_sessions_bytes_sent", "gauge", "Bytes sent to the RTSP session.");
+  for (const auto& s : sessions) {
+    e.sample("rtsp_sessions_bytes_sent", labels(s), s.bytes_sent);
+  }
+}
+
+void ingest_series(Exposition& e, const std::vector<PathSnapshot>& paths) {
+  e.family("veter_path_ready", "gauge", "1 when the path is ready (SPS, PPS and an IDR seen, packets flowing).");
+  for (const auto& p : paths) {
+    e.sample("veter_path_ready", {{"name", p.name}}, std::uint64_t{p.ready ? 1U : 0U});
+  }
+  e.family("veter_ingest_packets_total", "counter", "RTP packets accepted on the path's ingest.");
+  for (const auto& p : paths) {
+    e.sample("veter_ingest_packets_total", {{"name", p.name}}, p.ingest.packets);
+  }
+  e.family("veter_ingest_bytes_total", "counter", "RTP bytes accepted on the path's ingest.");
+  for (const auto& p : paths) {
+    e.sample("veter_ingest_bytes_total", {{"name", p.name}}, p.ingest.bytes);
+  }
+  e.family("veter_ingest_packets_lost_total", "counter", "RTP packets missing (sequence number gaps).");
+  for (const auto& p : paths) {
+    e.sample("veter_ingest_packets_lost_total", {{"name", p.name}}, p.ingest.lost);
+  }
+  e.family("veter_ingest_packets_reordered_total", "counter", "RTP packets that arrived late or out of order.");
+  for (const auto& p : paths) {
+    e.sample("veter_ingest_packets_reordered_total", {{"name", p.name}}, p.ingest.reordered);
+  }
+  e.family("veter_ingest_dropped_total", "counter", "Datagrams dropped on the path's ingest, by reason.");
+  for (const auto& p : paths) {
+    for (const auto& [reason, n] : p.ingest.dropped) {
+      e.sample("veter_ingest_dropped_total", {{"name", p.name}, {"reason", reason}}, n);
+    }
+  }
+  e.family("veter_ingest_jitter_seconds", "gauge", "RTP interarrival jitter (RFC 3550).");
+  for (const auto& p : paths) {
+    e.sample("veter_ingest_jitter_seconds", {{"name", p.name}}, p.ingest.jitter_ms / 1000.0);
+  }
+  e.family("veter_ingest_fps", "gauge", "Access units per second received (last window).");
+  for (const auto& p : paths) {
+    e.sample("veter_ingest_fps", {{"name", p.name}}, p.ingest.fps);
+  }
+  e.family("veter_ingest_bitrate", "gauge", "Ingest bit rate in bits per second (last window).");
+  for (const auto& p : paths) {
+    e.sample("veter_ingest_bitrate", {{"name", p.name}}, p.ingest.bitrate_bps);
+  }
+  e.family("veter_ingest_last_packet_age_seconds", "gauge", "Time since the last accepted packet.");
+  for (const auto& p : paths) {
+    if (p.ingest.last_packet_age_ms) {
+      e.sample("veter_ingest_last_packet_age_seconds", {{"name", p.name}},
+               static_cast<double>(*p.ingest.last_packet_age_ms) / 1000.0);
+    }
+  }
+  e.family("veter_ingest_keyframe_interval_seconds", "gauge", "Time between the last two IDR frames.");
+  for (const auto& p : paths) {
+    if (p.ingest.keyframe_interval_s) {
+      e.sample("veter_ingest_keyframe_interval_seconds", {{"name", p.name}}, *p.ingest.keyframe_interval_s);
+    }
+  }
+}
+
+void process_series(Exposition& e, const ProcessStats& s) {
+  e.family("process_cpu_seconds_total", "counter", "Total user and system CPU time spent in seconds.");
+  e.sample("process_cpu_seconds_total", {}, s.cpu_seconds);
+  e.family("process_resident_memory_bytes", "gauge", "Resident memory size in bytes.");
+  e.sample("process_resident_memory_bytes", {}, s.resident_bytes);
+  e.family("process_virtual_memory_bytes", "gauge", "Virtual memory size in bytes.");
+  e.sample("process_virtual_memory_bytes", {}, s.virtual_bytes);
+  e.family("process_open_fds", "gauge", "Number of open file descriptors.");
+  e.sample("process_open_fds", {}, s.open_fds);
+  if (s.max_fds > 0) {
+    e.family("process_max_fds", "gauge", "Maximum number of open file descriptors.");
+    e.sample("process_max_fds", {}, s.max_fds);
+  }
+  e.family("process_start_time_seconds", "gauge", "Start time of the process since unix epoch in seconds.");
+  e.sample("process_start_time_seconds", {}, s.start_time_seconds);
+}
+
+}  // namespace
+
+std::string escape_label_value(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (const char c : value) {
+    switch (c) {
+      case '\\':
+        out += "\\\\";
+        break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string render_metrics(const std::vector<PathSnapshot>& paths_in, const std::vector<SessionSnapshot>& sessions_in,
+                           const std::optional<ProcessStats>& process) {
+  auto paths = paths_in;
+  std::sort(paths.begin(), paths.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  auto sessions = sessions_in;
+  std::sort(sessions.begin(), sessions.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+  Exposition e;
+  path_series(e, paths);
+  session_series(e, sessions);
+  ingest_series(e, paths);
+  if (process) {
+    process_series(e, *process);
+  }
+  return e.take();
+}
+
+HttpResponse MetricsEndpoint::handle(const HttpRequest& req) const {
+  if (req.path != "/metrics") {
+    return HttpResponse{404, "application/json", api_error_body("not found"), {}};
+  }
+  if (req.method != "GET" && req.method != "HEAD") {
+    HttpResponse r{405, "application/json", api_error_body("method not allowed"), {}};
+    r.headers.emplace_back("Allow", "GET");
+    return r;
+  }
+  return HttpResponse{200, kMetricsContentType, render_metrics(model_.paths(), model_.sessions(), read_process_stats()),
+                      {}};
+}
+
+std::unique_ptr<HttpServer> start_metrics_server(const HttpListenerConfig& cfg, RelayModel& model) {
+  if (!cfg.enabled) {
+    return nullptr;
+  }
+  auto endpoint = std::make_shared<MetricsEndpoint>(model);
+  return std::make_unique<HttpServer>("metrics", cfg.listen,
+                                      [endpoint](const HttpRequest& req) { return endpoint->handle(req); });
+}
+
+}  // namespace veter::relay

@@ -1,0 +1,63 @@
+#include "veter/relay/rtp/rtp_rewriter.hpp"
+
+#include <algorithm>
+
+namespace veter::relay {
+
+RtpRewriter::RtpRewriter(std::uint32_t ssrc, std::uint16_t first_seq, std::uint32_t first_ts,
+                         std::uint32_t clock_rate)
+    : ssrc_(ssrc),
+      clock_rate_(clock_rate),
+      highest_seq_(static_cast<std::uint16_t>(first_seq - 1)),
+      last_ts_(first_ts) {}
+
+std::uint32_t RtpRewriter::elapsed_ticks(std::int64_t now_ns) const {
+  if (!any_out_) {
+    return 0;
+  }
+  const std::int64_t dt = std::max<std::int64_t>(0, now_ns - last_out_ns_);
+  // At least one tick: a new picture never shares the previous one's timestamp.
+  const auto ticks = static_cast<std::uint64_t>(dt) * clock_rate_ / 1'000'000'000ULL;
+  return static_cast<std::uint32_t>(std::max<std::uint64_t>(1, ticks));
+}
+
+void RtpRewriter::note_out(Numbers n, std::int64_t now_ns) {
+  // Newer in RFC 1982 serial order (a reordered late packet does not move the line back).
+  if (!any_out_ || static_cast<std::int16_t>(n.seq - highest_seq_) > 0) {
+    highest_seq_ = n.seq;
+    last_ts_ = n.timestamp;
+    last_out_ns_ = now_ns;
+  }
+  any_out_ = true;
+}
+
+RtpRewriter::Numbers RtpRewriter::map(std::uint32_t in_ssrc, std::uint16_t in_seq, std::uint32_t in_ts,
+                                      std::int64_t now_ns) {
+  if (!in_ssrc_ || *in_ssrc_ != in_ssrc) {
+    if (in_ssrc_) {
+      ++switches_;
+    }
+    const auto next_seq = static_cast<std::uint16_t>(highest_seq_ + 1);
+    const std::uint32_t next_ts = last_ts_ + elapsed_ticks(now_ns);
+    seq_delta_ = static_cast<std::uint16_t>(next_seq - in_seq);
+    ts_delta_ = next_ts - in_ts;
+    in_ssrc_ = in_ssrc;
+  }
+  const Numbers out{static_cast<std::uint16_t>(in_seq + seq_delta_), in_ts + ts_delta_};
+  note_out(out, now_ns);
+  return out;
+}
+
+RtpRewriter::Numbers RtpRewriter::insert(std::int64_t now_ns) {
+  const Numbers out{static_cast<std::uint16_t>(highest_seq_ + 1), last_ts_};
+  ++seq_delta_;
+  const bool had_out = any_out_;
+  const auto keep_ns = last_out_ns_;
+  note_out(out, now_ns);
+  if (had_out) {
+    last_out_ns_ = keep_ns;  // an inserted packet is not a new picture in time
+  }
+  return out;
+}
+
+}  // namespace veter::relay

@@ -1,0 +1,313 @@
+#include "veter/relay/serve/fanout.hpp"
+
+#include <gst/app/gstappsrc.h>
+#include <gst/base/gstbasesink.h>
+#include <gst/rtp/gstrtpbuffer.h>
+
+#include <algorithm>
+#include <random>
+#include <stdexcept>
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include "veter/relay/serve/rtp_appsrc.hpp"
+#include "veter/relay/rtp/rtp_h264.hpp"
+
+namespace veter::relay {
+
+struct Fanout::Entry {
+  GstRTSPMedia* media = nullptr;  // identity only; lifetime tracked by the signal below
+  common::ElementPtr appsrc;
+  common::SignalConnection unprepared;
+  common::SignalConnection sink_added;  // zero processing deadline for the media's sinks
+  common::SignalConnection need_data;   // parameter sets as soon as the media runs
+  bool started = false;     // has received its first packet (the parameter sets)
+  bool caps_stale = false;  // the publisher's parameter sets changed since its caps were set
+};
+
+namespace {
+// GstBaseSink reserves a 20 ms processing deadline in live pipelines, and the
+// shared media's sinks (added by gst-rtsp-server when it prepares the media)
+// sync to the clock: every packet, stamped "now" when pushed, would wait 20 ms
+// before leaving. Nothing in the media needs processing time, so each sink
+// gets a zero deadline and packets go out as soon as they are pushed.
+void on_deep_element_added(GstBin* /*pipeline*/, GstBin* /*sub_bin*/, GstElement* element, gpointer /*unused*/) {
+  if (GST_IS_BASE_SINK(element)) {
+    g_object_set(element, "processing-deadline", static_cast<guint64>(0), nullptr);
+  }
+}
+
+// The shared media: an appsrc (veterrtpsrc, see rtp_appsrc.hpp) is the
+// "payloader" (pay0) gst-rtsp-server streams from; it carries ready RTP
+// packets. No queue, no jitter buffer.
+constexpr const char* kLaunch =
+    "( veterrtpsrc name=pay0 is-live=true format=time do-timestamp=false min-latency=0 )";
+
+bool is_playing(GstElement* e) {
+  GST_OBJECT_LOCK(e);
+  const bool playing = GST_STATE(e) == GST_STATE_PLAYING;
+  GST_OBJECT_UNLOCK(e);
+  return playing;
+}
+
+// The element's running time now (what do-timestamp would stamp), or NONE before it has a clock.
+GstClockTime running_time_now(GstElement* e) {
+  common::GstPtr<GstClock> clock(gst_element_get_clock(e));
+  if (!clock) {
+    return GST_CLOCK_TIME_NONE;
+  }
+  const GstClockTime now = gst_clock_get_time(clock.get());
+  const GstClockTime base = gst_element_get_base_time(e);
+  return now >= base ? now - base : 0;
+}
+
+void stamp(GstBufferList* list, GstClockTime pts) {
+  const guint n = gst_buffer_list_length(list);
+  for (guint i = 0; i < n; ++i) {
+    GstBuffer* b = gst_buffer_list_get_writable(list, i);
+    GST_BUFFER_PTS(b) = pts;
+    GST_BUFFER_DTS(b) = GST_CLOCK_TIME_NONE;
+    GST_BUFFER_DURATION(b) = GST_CLOCK_TIME_NONE;
+  }
+}
+
+std::string base64(const std::vector<std::uint8_t>& v) {
+  common::GCharPtr s(g_base64_encode(v.data(), v.size()));
+  return s ? std::string(s.get()) : std::string();
+}
+
+std::int64_t monotonic_ns() { return g_get_monotonic_time() * 1000; }
+}  // namespace
+
+Fanout::Fanout(std::string path_name, GstRTSPLowerTrans protocols, int payload_type)
+    : name_(std::move(path_name)),
+      payload_type_(payload_type),
+      rewriter_(std::random_device{}(), static_cast<std::uint16_t>(std::random_device{}()), std::random_device{}()) {
+  if (!register_rtp_appsrc()) {
+    throw std::runtime_error("cannot register the veterrtpsrc element");
+  }
+  factory_ = common::adopt(gst_rtsp_media_factory_new());
+  gst_rtsp_media_factory_set_launch(factory_.get(), kLaunch);
+  gst_rtsp_media_factory_set_shared(factory_.get(), TRUE);
+  gst_rtsp_media_factory_set_suspend_mode(factory_.get(), GST_RTSP_SUSPEND_MODE_NONE);
+  gst_rtsp_media_factory_set_protocols(factory_.get(), protocols);
+  gst_rtsp_media_factory_set_latency(factory_.get(), 0);
+  gst_rtsp_media_factory_set_eos_shutdown(factory_.get(), FALSE);
+  configure_ = common::SignalConnection(
+      factory_.get(), g_signal_connect(factory_.get(), "media-configure", G_CALLBACK(&Fanout::on_media_configure), this));
+}
+
+Fanout::~Fanout() {
+  configure_.disconnect();
+  std::lock_guard lock(mutex_);
+  entries_.clear();
+}
+
+void Fanout::on_media_configure(GstRTSPMediaFactory*, GstRTSPMedia* media, gpointer self) {
+  static_cast<Fanout*>(self)->attach(media);
+}
+
+void Fanout::on_media_unprepared(GstRTSPMedia* media, gpointer self) { static_cast<Fanout*>(self)->detach(media); }
+
+common::CapsPtr Fanout::caps_locked() const {
+  common::CapsPtr caps(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "payload", G_TYPE_INT,
+                                           payload_type_, "clock-rate", G_TYPE_INT, 90000, "encoding-name",
+                                           G_TYPE_STRING, "H264", "packetization-mode", G_TYPE_STRING, "1", "ssrc",
+                                           G_TYPE_UINT, rewriter_.ssrc(), nullptr));
+  if (sps_.size() >= 4 && !pps_.empty()) {
+    const std::string sprop = base64(sps_) + "," + base64(pps_);
+    const std::string plid = fmt::format("{:02x}{:02x}{:02x}", sps_[1], sps_[2], sps_[3]);
+    gst_caps_set_simple(caps.get(), "sprop-parameter-sets", G_TYPE_STRING, sprop.c_str(), "profile-level-id",
+                        G_TYPE_STRING, plid.c_str(), nullptr);
+  }
+  return caps;
+}
+
+GstBuffer* Fanout::parameter_set_packet_locked(std::int64_t now_ns, RtpRewriter::Numbers& numbers) {
+  if (sps_.empty() || pps_.empty()) {
+    return nullptr;
+  }
+  const std::vector<std::vector<std::uint8_t>> units{sps_, pps_};
+  const auto payload = make_stap_a(units);
+  GstBuffer* buf = gst_rtp_buffer_new_allocate(static_cast<guint>(payload.size()), 0, 0);
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (!gst_rtp_buffer_map(buf, GST_MAP_WRITE, &rtp)) {
+    gst_buffer_unref(buf);
+    return nullptr;
+  }
+  numbers = rewriter_.insert(now_ns);
+  gst_rtp_buffer_set_payload_type(&rtp, static_cast<guint8>(payload_type_));
+  gst_rtp_buffer_set_ssrc(&rtp, rewriter_.ssrc());
+  gst_rtp_buffer_set_seq(&rtp, numbers.seq);
+  gst_rtp_buffer_set_timestamp(&rtp, numbers.timestamp);
+  std::copy(payload.begin(), payload.end(), static_cast<std::uint8_t*>(gst_rtp_buffer_get_payload(&rtp)));
+  gst_rtp_buffer_unmap(&rtp);
+  return buf;
+}
+
+void Fanout::push_locked(Entry& e, GstBufferList* list, RtpRewriter::Numbers last) {
+  if (e.caps_stale) {
+    e.caps_stale = false;
+    auto caps = caps_locked();
+    gst_app_src_set_caps(GST_APP_SRC(e.appsrc.get()), caps.get());
+  }
+  const GstClockTime now = running_time_now(e.appsrc.get());
+  stamp(list, now);
+  rtp_appsrc_note_packet(e.appsrc.get(), last.seq, last.timestamp, now);
+  gst_app_src_push_buffer_list(GST_APP_SRC(e.appsrc.get()), list);
+}
+
+void Fanout::on_need_data(GstElement* appsrc, guint /*length*/, gpointer self) {
+  // Emitted from the appsrc's streaming thread whenever its queue is empty. A
+  // new media prerolls (and answers DESCRIBE) once its first packet has gone
+  // through; handing it the parameter sets the moment it runs completes that
+  // at once instead of after the publisher's next packet.
+  auto* me = static_cast<Fanout*>(self);
+  std::lock_guard lock(me->mutex_);
+  for (auto& e : me->entries_) {
+    if (e->appsrc.get() != appsrc || e->started) {
+      continue;
+    }
+    RtpRewriter::Numbers numbers;
+    if (GstBuffer* ps = me->parameter_set_packet_locked(monotonic_ns(), numbers)) {
+      e->started = true;
+      GstBufferList* list = gst_buffer_list_new_sized(1);
+      gst_buffer_list_add(list, ps);
+      me->push_locked(*e, list, numbers);
+    }
+  }
+}
+
+void Fanout::attach(GstRTSPMedia* media) {
+  common::ElementPtr bin(gst_rtsp_media_get_element(media));
+  auto entry = std::make_unique<Entry>();
+  entry->media = media;
+  entry->appsrc = common::bin_child(bin.get(), "pay0");
+  if (!entry->appsrc) {
+    spdlog::error("path {}: media without its appsrc", name_);
+    return;
+  }
+  if (common::GstPtr<GstObject> pipeline{gst_object_get_parent(GST_OBJECT(bin.get()))}) {
+    entry->sink_added = common::SignalConnection(
+        pipeline.get(),
+        g_signal_connect(pipeline.get(), "deep-element-added", G_CALLBACK(&on_deep_element_added), nullptr));
+  }
+  {
+    std::lock_guard lock(mutex_);
+    auto caps = caps_locked();
+    g_object_set(entry->appsrc.get(), "caps", caps.get(), "pt", static_cast<guint>(payload_type_), "max-bytes",
+                 static_cast<guint64>(2 * 1024 * 1024),
+                 "leaky-type", 2 /* downstream: drop the oldest */, nullptr);
+  }
+  entry->need_data = common::SignalConnection(
+      entry->appsrc.get(), g_signal_connect(entry->appsrc.get(), "need-data", G_CALLBACK(&Fanout::on_need_data), this));
+  entry->unprepared = common::SignalConnection(
+      media, g_signal_connect(media, "unprepared", G_CALLBACK(&Fanout::on_media_unprepared), this));
+  spdlog::debug("path {}: shared media created", name_);
+  std::lock_guard lock(mutex_);
+  entries_.push_back(std::move(entry));
+}
+
+void Fanout::detach(GstRTSPMedia* media) {
+  std::unique_ptr<Entry> gone;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = std::find_if(entries_.begin(), entries_.end(), [&](const auto& e) { return e->media == media; });
+    if (it == entries_.end()) {
+      return;
+    }
+    gone = std::move(*it);
+    entries_.erase(it);
+  }
+  spdlog::debug("path {}: shared media released", name_);
+  // `gone` (signal connections, appsrc ref) is released outside the lock.
+}
+
+bool Fanout::has_media() const {
+  std::lock_guard lock(mutex_);
+  return !entries_.empty();
+}
+
+void Fanout::set_parameter_sets(std::vector<std::uint8_t> sps, std::vector<std::uint8_t> pps) {
+  std::lock_guard lock(mutex_);
+  if (sps == sps_ && pps == pps_) {
+    return;
+  }
+  sps_ = std::move(sps);
+  pps_ = std::move(pps);
+  for (auto& e : entries_) {
+    e->caps_stale = true;  // new SDP (sprop-parameter-sets) for viewers who join from now on
+  }
+}
+
+void Fanout::push(GstBufferList* au) {
+  const std::int64_t now_ns = monotonic_ns();
+  std::lock_guard lock(mutex_);
+  std::vector<Entry*> live;
+  for (auto& e : entries_) {
+    // Before PLAYING the appsrc has no clock to stamp with, and nobody receives yet.
+    if (is_playing(e->appsrc.get())) {
+      live.push_back(e.get());
+    }
+  }
+  // A media that has not had its first packet gets the parameter sets first
+  // (numbered before this access unit).
+  for (auto* e : live) {
+    if (!e->started) {
+      e->started = true;
+      RtpRewriter::Numbers numbers;
+      if (GstBuffer* ps = parameter_set_packet_locked(now_ns, numbers)) {
+        GstBufferList* list = gst_buffer_list_new_sized(1);
+        gst_buffer_list_add(list, ps);
+        push_locked(*e, list, numbers);
+      }
+    }
+  }
+  const guint n = gst_buffer_list_length(au);
+  GstBufferList* out = live.empty() ? nullptr : gst_buffer_list_new_sized(n);
+  std::uint64_t bytes = 0;
+  RtpRewriter::Numbers last;
+  for (guint i = 0; i < n; ++i) {
+    GstBuffer* in = gst_buffer_list_get(au, i);
+    if (out == nullptr) {
+      // Nobody to send to: keep the rewriter's line up to date, copy nothing.
+      GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+      if (gst_rtp_buffer_map(in, GST_MAP_READ, &rtp)) {
+        rewriter_.map(gst_rtp_buffer_get_ssrc(&rtp), gst_rtp_buffer_get_seq(&rtp), gst_rtp_buffer_get_timestamp(&rtp),
+                      now_ns);
+        gst_rtp_buffer_unmap(&rtp);
+      }
+      continue;
+    }
+    // A new buffer sharing the packet's memory; mapping it for writing copies
+    // the memory (the ingest still holds it), so the publisher's packet is untouched.
+    GstBuffer* b = gst_buffer_copy(in);
+    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+    if (!gst_rtp_buffer_map(b, GST_MAP_READWRITE, &rtp)) {
+      gst_buffer_unref(b);
+      continue;
+    }
+    const auto numbers = rewriter_.map(gst_rtp_buffer_get_ssrc(&rtp), gst_rtp_buffer_get_seq(&rtp),
+                                       gst_rtp_buffer_get_timestamp(&rtp), now_ns);
+    gst_rtp_buffer_set_ssrc(&rtp, rewriter_.ssrc());
+    gst_rtp_buffer_set_seq(&rtp, numbers.seq);
+    gst_rtp_buffer_set_timestamp(&rtp, numbers.timestamp);
+    gst_rtp_buffer_unmap(&rtp);
+    last = numbers;
+    bytes += gst_buffer_get_size(b);
+    gst_buffer_list_add(out, b);
+  }
+  if (out == nullptr) {
+    return;
+  }
+  payload_bytes_.fetch_add(bytes, std::memory_order_relaxed);
+  bytes_sent_.fetch_add(bytes * static_cast<std::uint64_t>(std::max(0, playing_.load())), std::memory_order_relaxed);
+  // Normally one media; a second one (another URL spelling) gets its own copy of the list headers.
+  for (std::size_t k = 0; k < live.size(); ++k) {
+    GstBufferList* list = k + 1 == live.size() ? out : gst_buffer_list_copy_deep(out);
+    push_locked(*live[k], list, last);
+  }
+}
+
+}  // namespace veter::relay
