@@ -17,6 +17,7 @@ namespace {
 constexpr std::array<std::string_view, 4> kSources = {"auto", "argus", "v4l2", "test"};
 constexpr std::array<std::string_view, 6> kEncoders = {"auto",      "nvv4l2h264enc", "v4l2h264enc",
                                                        "vah264enc", "x264enc",       "openh264enc"};
+constexpr std::array<std::string_view, 2> kTestPatterns = {"ball", "snow"};
 
 void int_in(const YAML::Node& n, int& out, int lo, int hi) {
   if (!n.IsScalar()) {
@@ -31,6 +32,9 @@ bool is_known_source(const std::string& s) {
 }
 bool is_known_encoder(const std::string& e) {
   return std::find(kEncoders.begin(), kEncoders.end(), e) != kEncoders.end();
+}
+bool is_known_test_pattern(const std::string& p) {
+  return std::find(kTestPatterns.begin(), kTestPatterns.end(), p) != kTestPatterns.end();
 }
 
 namespace {
@@ -53,10 +57,20 @@ void apply_node(PublisherConfig& target, const YAML::Node& doc, const std::strin
     cfg.source = s;
   });
   r.read("device", cfg.device);
+  r.read_with("test_pattern", [&](const YAML::Node& n) {
+    std::string s;
+    common::from_yaml(n, s);
+    if (!is_known_test_pattern(s)) {
+      throw ValueError(fmt::format("\"{}\" is not a test pattern (ball, snow)", s));
+    }
+    cfg.test_pattern = s;
+  });
   r.read_with("width", [&](const YAML::Node& n) { int_in(n, cfg.width, 16, 8192); });
   r.read_with("height", [&](const YAML::Node& n) { int_in(n, cfg.height, 16, 8192); });
   r.read_with("fps", [&](const YAML::Node& n) { int_in(n, cfg.fps, 1, 240); });
   r.read_with("bitrate_kbps", [&](const YAML::Node& n) { int_in(n, cfg.bitrate_kbps, 50, 200000); });
+  r.read_with("bitrate_min_kbps", [&](const YAML::Node& n) { int_in(n, cfg.bitrate_min_kbps, 50, 200000); });
+  r.read("abr", cfg.abr);
   r.read_with("encoder", [&](const YAML::Node& n) {
     std::string s;
     common::from_yaml(n, s);
@@ -72,6 +86,8 @@ void apply_node(PublisherConfig& target, const YAML::Node& doc, const std::strin
   r.read_with("mtu", [&](const YAML::Node& n) { int_in(n, cfg.mtu, 400, 9000); });
   r.read_with("local_port", [&](const YAML::Node& n) { int_in(n, cfg.local_port, 0, 65534); });
   r.read("srtp_key_file", cfg.srtp_key_file);  // issue 6
+  r.read("rtx", cfg.rtx);
+  r.read_with("rtx_payload_type", [&](const YAML::Node& n) { int_in(n, cfg.rtx_payload_type, 97, 127); });
   r.finish();
   try {
     validate(cfg);
@@ -111,15 +127,20 @@ std::string to_yaml(const PublisherConfig& cfg) {
   e << YAML::Key << "destination" << YAML::Value << cfg.destination.to_string();
   e << YAML::Key << "source" << YAML::Value << cfg.source;
   e << YAML::Key << "device" << YAML::Value << YAML::DoubleQuoted << cfg.device;
+  e << YAML::Key << "test_pattern" << YAML::Value << cfg.test_pattern;
   e << YAML::Key << "width" << YAML::Value << cfg.width;
   e << YAML::Key << "height" << YAML::Value << cfg.height;
   e << YAML::Key << "fps" << YAML::Value << cfg.fps;
   e << YAML::Key << "bitrate_kbps" << YAML::Value << cfg.bitrate_kbps;
+  e << YAML::Key << "bitrate_min_kbps" << YAML::Value << cfg.bitrate_min_kbps;
+  e << YAML::Key << "abr" << YAML::Value << cfg.abr;
   e << YAML::Key << "encoder" << YAML::Value << cfg.encoder;
   e << YAML::Key << "keyframe_interval" << YAML::Value << cfg.keyframe_interval;
   e << YAML::Key << "mtu" << YAML::Value << cfg.mtu;
   e << YAML::Key << "local_port" << YAML::Value << cfg.local_port;
   e << YAML::Key << "srtp_key_file" << YAML::Value << YAML::DoubleQuoted << cfg.srtp_key_file;
+  e << YAML::Key << "rtx" << YAML::Value << cfg.rtx;
+  e << YAML::Key << "rtx_payload_type" << YAML::Value << cfg.rtx_payload_type;
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }

@@ -54,3 +54,20 @@ TEST(Rtcp, FindsSenderReport) {
   sr.pop_back();
   EXPECT_FALSE(find_sender_report(sr));
 }
+
+TEST(Rtcp, NackPacksNeighboursIntoTheBitmaskAndSurvivesWrap) {
+  const auto nack = build_nack(1, 0x0A0B0C0D, {10, 12, 11, 26, 27, 10});
+  // 10 + bits for 11, 12, 26 (offset 16); 27 starts a new FCI entry.
+  const std::vector<std::uint8_t> want = {0x81, 205, 0,    4, 0, 0, 0, 1, 0x0A, 0x0B, 0x0C, 0x0D,
+                                          0,    10,  0x80, 0x03, 0, 27, 0, 0};
+  EXPECT_EQ(nack, want);
+  auto compound = build_receiver_report(1, std::nullopt, "veter-relay");
+  compound.insert(compound.end(), nack.begin(), nack.end());
+  EXPECT_FALSE(check_rtcp(compound));
+  EXPECT_EQ(nacked_sequence_numbers(compound, 0x0A0B0C0D), (std::vector<std::uint16_t>{10, 11, 12, 26, 27}));
+  EXPECT_TRUE(nacked_sequence_numbers(compound, 7).empty());
+  const auto wrap = build_nack(1, 2, {1, 65535, 0});
+  EXPECT_EQ(nacked_sequence_numbers(wrap, 2), (std::vector<std::uint16_t>{65535, 0, 1}));
+  EXPECT_EQ(wrap.size(), 16u);  // one FCI entry
+  EXPECT_TRUE(build_nack(1, 2, {}).empty());
+}

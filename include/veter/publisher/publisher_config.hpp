@@ -13,14 +13,19 @@ struct PublisherConfig {
   common::Endpoint destination{"127.0.0.1", 9000};
   std::string source = "auto";  // auto | argus | v4l2 | test
   std::string device;           // argus sensor id, or /dev/videoN for v4l2
+  std::string test_pattern = "ball";  // source test: ball (compresses to ~0.3 Mbit/s) | snow (needs the bitrate)
   int width = 1280;
   int height = 720;
   int fps = 30;
-  int bitrate_kbps = 2000;
+  int bitrate_kbps = 2000;       // the encoder's target on a clean path (and the ceiling with abr)
+  int bitrate_min_kbps = 300;    // abr floor (at most bitrate_kbps)
+  bool abr = true;               // lower the bitrate on loss / queueing delay from the relay's reports
   std::string encoder = "auto";  // auto | nvv4l2h264enc | v4l2h264enc | vah264enc | x264enc | openh264enc
   int keyframe_interval = 30;    // frames
   int mtu = 1200;
   int local_port = 5004;         // fixed local RTP port (RTCP on +1), symmetric RTP; 0 = any free pair
+  bool rtx = true;               // answer the relay's NACKs with RFC 4588 retransmissions (~1 s history)
+  int rtx_payload_type = 97;     // the retransmissions' payload type (the relay's ingest.rtx_payload_type)
   std::string srtp_key_file;     // issue 6: non-empty = send SRTP/SRTCP with this master key + salt
   bool operator==(const PublisherConfig&) const = default;
 };
@@ -28,6 +33,7 @@ struct PublisherConfig {
 /// Known source and encoder names.
 bool is_known_source(const std::string& s);
 bool is_known_encoder(const std::string& e);
+bool is_known_test_pattern(const std::string& p);
 
 /// Apply a YAML document onto `cfg` (missing keys keep their values). Throws ConfigError.
 void apply_yaml(PublisherConfig& cfg, const std::string& yaml_text, const std::string& origin);
