@@ -21,15 +21,15 @@ TEST(BitrateController, CleanPathStaysAtTheCeiling) {
   EXPECT_EQ(c.reason(), "start");
 }
 
-TEST(BitrateController, HeavyLossCutsByHalfTheLossThenRecoversSlowly) {
+TEST(BitrateController, HeavyLossCutsBelowWhatGotThroughThenRecoversSlowly) {
   BitrateController c(300, 2000);
   const auto t0 = Clock::now();
-  EXPECT_EQ(c.on_report({0.20, 50, 2000}, t0), 1800);  // x (1 - 0.10)
+  EXPECT_EQ(c.on_report({0.20, 50, 2000}, t0), 1360);  // min(2000 x 0.9, 0.85 x 2000 x 0.8)
   EXPECT_EQ(c.reason(), "loss 20.0%");
-  EXPECT_FALSE(c.on_report({0.20, 50, 1800}, t0 + 1s));  // held: the queue needs time to drain
-  EXPECT_EQ(c.on_report({0.20, 50, 1800}, t0 + 2s), 1620);
-  EXPECT_FALSE(c.on_report({0.05, 50, 1620}, t0 + 3s));  // 2..10 %: hold
-  EXPECT_EQ(c.on_report({0.0, 50, 1620}, t0 + 4s), 1750);  // +8 %
+  EXPECT_FALSE(c.on_report({0.20, 50, 1360}, t0 + 1s));  // held: the queue needs time to drain
+  EXPECT_EQ(c.on_report({0.12, 50, 1360}, t0 + 2s), 1017);  // min(1360 x 0.94, 0.85 x 1360 x 0.88)
+  EXPECT_FALSE(c.on_report({0.05, 50, 1017}, t0 + 3s));  // 2..10 %: hold
+  EXPECT_EQ(c.on_report({0.0, 50, 1017}, t0 + 4s), 1098);  // +8 %
   EXPECT_EQ(c.reason(), "clean path");
   int t = 5;
   while (c.target_kbps() < 2000 && t < 30) {

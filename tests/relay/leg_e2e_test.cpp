@@ -330,3 +330,43 @@ TEST(LegE2E, NackFloodIsBoundedAndStrangersAreIgnored) {
 }
 
 }  // namespace
+
+namespace {
+
+// 3. A 400 kbit/s bottleneck (drop-tail queue of 32 kB) under an 800 kbit/s publisher: its
+//    congestion control brings the encoder below the cap.
+TEST(LegE2E, BitrateFallsBelowARateCap) {
+  RelayUnderTest relay;
+  TempDir dir;
+  const int fwd = free_udp_port(true);
+  Process impair({VETER_IMPAIR_BIN, "--listen", std::to_string(fwd), "--to",
+                  "127.0.0.1:" + std::to_string(relay.ports().ingest), "--rate", "400", "--queue-bytes", "32000",
+                  "--delay-ms", "10", "--seed", "3"});
+  ASSERT_TRUE(impair.wait_for_output("listening", 10s)) << impair.err();
+  Process pub({VETER_PUBLISHER_BIN, "320x240", "30", "800", "--host", "127.0.0.1", "--port", std::to_string(fwd),
+               "--source", "test", "--test-pattern", "snow", "--encoder", "x264enc", "--local-port",
+               std::to_string(free_udp_port(true)), "--log-level", "debug"});
+  std::optional<int> below;
+  const auto end = std::chrono::steady_clock::now() + 45s;
+  while (!below && std::chrono::steady_clock::now() < end) {
+    pub.wait_for_output("bitrate target", 1s);
+    const std::string log = pub.err() + pub.out();
+    for (auto at = log.find("bitrate target "); at != std::string::npos; at = log.find("bitrate target ", at + 1)) {
+      const int kbps = std::atoi(log.c_str() + at + 15);
+      if (kbps > 0 && kbps < 400) {
+        below = kbps;
+        break;
+      }
+    }
+  }
+  const std::string log = pub.err();
+  const auto last = log.rfind("bitrate target");
+  std::printf("[ measure ] rate cap 400 kbit/s: %s\n",
+              last == std::string::npos ? "no change" : log.substr(last, log.find('\n', last) - last).c_str());
+  EXPECT_TRUE(below.has_value()) << "the encoder's target never went below the 400 kbit/s cap\n" << log;
+  pub.stop(5s);
+  impair.stop(5s);
+  EXPECT_EQ(relay.process().stop(10s), 0);
+}
+
+}  // namespace

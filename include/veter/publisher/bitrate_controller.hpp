@@ -1,8 +1,9 @@
 // Congestion-driven encoder bitrate, from the relay's RTCP receiver reports.
 //
 // What it follows: the loss-based controller of Google Congestion Control
-// (draft-ietf-rmcat-gcc-02 §6) — above 10 % loss the target drops by half the loss, below 2 %
-// it grows 8 % per report, in between it holds — plus a delay trigger standing in for GCC's
+// (draft-ietf-rmcat-gcc-02 §6) — above 10 % loss the target drops by half the loss (and to at
+// most 85 % of the rate that got through), below 2 % it grows 8 % per report, in between it
+// holds — plus a delay trigger standing in for GCC's
 // delay-based controller: when the round-trip time rises more than max(30 ms, RTT_min / 2)
 // above the smallest RTT of the last 30 s, a queue is building at the bottleneck, and the
 // target drops to 85 % of the rate the relay received. Always within bitrate_min_kbps …
