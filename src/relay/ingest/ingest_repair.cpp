@@ -58,8 +58,9 @@ IngestRepair::IngestRepair(std::string path, int payload_type, int rtx_payload_t
       jitter_(make("rtpjitterbuffer", "repair")) {
   std::unique_ptr<GstStructure, decltype(&gst_structure_free)> map(gst_structure_new_empty("application/x-rtp-pt-map"),
                                                                    &gst_structure_free);
-  gst_structure_set(map.get(), std::to_string(rtx_payload_type).c_str(), G_TYPE_UINT,
-                    static_cast<guint>(payload_type), nullptr);
+  // Keyed by the original payload type, valued by its retransmission type (as on rtprtxsend).
+  gst_structure_set(map.get(), std::to_string(payload_type).c_str(), G_TYPE_UINT,
+                    static_cast<guint>(rtx_payload_type), nullptr);
   g_object_set(rtx_receive_.get(), "payload-type-map", map.get(), nullptr);
   // In-sequence packets leave at once; a gap holds what follows for at most `latency`.
   // faststart: start after two packets in sequence instead of waiting a latency.
