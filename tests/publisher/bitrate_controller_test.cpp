@@ -47,8 +47,8 @@ TEST(BitrateController, RisingRoundTripMeansAQueueAndCutsBelowTheCarriedRate) {
   EXPECT_EQ(*t, 765);  // 85 % of the 900 kbit/s that got through
   EXPECT_EQ(c.reason(), "queueing delay +100 ms");
   EXPECT_EQ(c.on_report({0.0, 70, 765}, t0 + 2s), 826);  // +20 ms is within max(30, 25) ms: clean, +8 %
-  EXPECT_FALSE(c.on_report({0.0, 150, 826}, t0 + 3s));   // a queue again, but within 2 s of the cut: held
-  EXPECT_EQ(c.on_report({0.0, 150, 826}, t0 + 4s), 702);
+  EXPECT_FALSE(c.on_report({0.0, 150, 826}, t0 + 2500ms));  // a queue again, within 2 s of the cut: held
+  EXPECT_EQ(c.on_report({0.0, 150, 826}, t0 + 3s), 702);
 }
 
 TEST(BitrateController, NeverBelowTheFloorNorAboveTheCeiling) {
