@@ -239,6 +239,17 @@ TEST(Builder, ConfigFlowsIntoTheDescription) {
             "rtpbin.recv_rtcp_sink_0");
 }
 
+TEST(Builder, TestPatternSnowReplacesTheBall) {
+  PublisherConfig cfg = default_cfg();
+  cfg.test_pattern = "snow";
+  Selection s;
+  s.source = SourceKind::test;
+  s.encoder = EncoderKind::x264enc;
+  const std::string d = build_pipeline_description(cfg, s);
+  EXPECT_NE(d.find("videotestsrc name=src is-live=true pattern=snow ! "), std::string::npos) << d;
+  EXPECT_EQ(d.find("pattern=ball"), std::string::npos) << d;
+}
+
 TEST(Builder, ArgusSensorIdAndV4l2DeviceAreUsed) {
   Selection a;
   a.source = SourceKind::argus;
