@@ -114,7 +114,12 @@ std::string convert_part(const Selection& sel, const EncoderSettings& enc) {
 }  // namespace
 
 std::string build_pipeline_description(const PublisherConfig& cfg, const Selection& sel) {
-  const EncoderSettings enc = encoder_settings(cfg, sel.encoder);
+  EncoderSettings enc = encoder_settings(cfg, sel.encoder);
+  if (sel.source == SourceKind::test && cfg.test_pattern == "snow" && sel.encoder == EncoderKind::x264enc) {
+    // Fresh noise every frame looks like a scene change to x264, which would then make every
+    // few frames an IDR; a camera does not, so neither does the test source.
+    enc.properties += " option-string=scenecut=0";
+  }
   const int rtp_port = cfg.destination.port;
   const int local = cfg.local_port;
   const std::string& host = cfg.destination.host;
