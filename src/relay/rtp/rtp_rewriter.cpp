@@ -48,6 +48,10 @@ RtpRewriter::Numbers RtpRewriter::map(std::uint32_t in_ssrc, std::uint16_t in_se
   return out;
 }
 
+RtpRewriter::Numbers RtpRewriter::next(std::int64_t now_ns) const {
+  return Numbers{static_cast<std::uint16_t>(highest_seq_ + 1), last_ts_ + elapsed_ticks(now_ns)};
+}
+
 RtpRewriter::Numbers RtpRewriter::insert(std::int64_t now_ns) {
   const Numbers out{static_cast<std::uint16_t>(highest_seq_ + 1), last_ts_};
   ++seq_delta_;

@@ -29,6 +29,10 @@ class RtpRewriter {
   /// media): the next sequence number, the last timestamp. Later packets of
   /// the current source move up by one so nothing is numbered twice.
   Numbers insert(std::int64_t now_ns);
+  /// The numbers the next packet would get if it were a new picture at
+  /// `now_ns`: the next sequence number and the last timestamp plus the time
+  /// since it (what a viewer joining now is told in RTP-Info). Changes nothing.
+  [[nodiscard]] Numbers next(std::int64_t now_ns) const;
 
   [[nodiscard]] std::uint32_t ssrc() const { return ssrc_; }
   /// Number of source switches seen (a new publisher SSRC after the first).
