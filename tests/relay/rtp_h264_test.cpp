@@ -147,6 +147,12 @@ TEST(RtpRewriter, NextNamesThePacketAJoiningViewerGetsFirst) {
   EXPECT_EQ(rw.insert(21 * ms).seq, 501);
   // ...and the picture after them the one after.
   EXPECT_EQ(rw.map(7, 11, 3000, 33 * ms).seq, 502);
+  // A steady 30 fps source: the next picture one interval (3000 ticks) later, whenever asked.
+  rw.map(7, 12, 6000, 66 * ms);
+  EXPECT_EQ(rw.next(70 * ms).timestamp, 9000U + 9000U);
+  EXPECT_EQ(rw.next(95 * ms).timestamp, 9000U + 9000U);
+  // After a pause of more than two intervals: the time since the last picture.
+  EXPECT_EQ(rw.next(166 * ms).timestamp, 9000U + 6000U + 9000U);
 }
 
 TEST(RtpRewriter, SameInstantSwitchStillAdvancesTheTimestamp) {

@@ -352,7 +352,7 @@ std::vector<std::pair<std::shared_ptr<SinkWatch>, int>> Fanout::open_join() {
   // Nothing is numbered while a join is open, so the next packet is known now:
   // the parameter sets (or, without them, the next picture's first packet).
   // Its timestamp is the next picture's, which has not arrived yet: RTP-Info
-  // gets the timestamp that picture would have if it were taken now.
+  // gets the one it will have from a steady source (RtpRewriter::next).
   const auto next = rewriter_.next(now_ns);
   std::vector<std::pair<std::shared_ptr<SinkWatch>, int>> pending;  // sink, last packet pushed
   for (auto* e : live_locked()) {
