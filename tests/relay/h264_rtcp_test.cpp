@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "veter/relay/ingest/packet_filter.hpp"
+#include "veter/relay/ingest/ingest_repair.hpp"
 #include "veter/relay/rtp/rtcp_packets.hpp"
 
 using namespace veter::relay;
@@ -70,4 +71,12 @@ TEST(Rtcp, NackPacksNeighboursIntoTheBitmaskAndSurvivesWrap) {
   EXPECT_EQ(nacked_sequence_numbers(wrap, 2), (std::vector<std::uint16_t>{65535, 0, 1}));
   EXPECT_EQ(wrap.size(), 16u);  // one FCI entry
   EXPECT_TRUE(build_nack(1, 2, {}).empty());
+}
+
+TEST(Repair, AutoWindowFollowsTheRoundTripWithinBounds) {
+  using namespace std::chrono_literals;
+  EXPECT_EQ(auto_repair_window(std::nullopt), 150ms);  // nothing measured yet: the cap
+  EXPECT_EQ(auto_repair_window(std::chrono::microseconds(0)), 60ms);
+  EXPECT_EQ(auto_repair_window(std::chrono::microseconds(50'000)), 135ms);
+  EXPECT_EQ(auto_repair_window(std::chrono::microseconds(150'000)), 150ms);
 }

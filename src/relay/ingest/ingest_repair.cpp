@@ -15,6 +15,7 @@ namespace {
 
 constexpr auto kMaxAutoWindow = 150ms;
 constexpr auto kMinAutoWindow = 30ms;
+constexpr auto kDetection = 40ms;
 constexpr int kMaxRetries = 3;
 
 common::ElementPtr make(const char* factory, const char* name) {
@@ -43,7 +44,9 @@ std::chrono::milliseconds auto_repair_window(std::optional<std::chrono::microsec
   if (!rtt) {
     return kMaxAutoWindow;
   }
-  const auto w = std::chrono::duration_cast<std::chrono::milliseconds>(*rtt * 3 / 2) + 20ms;
+  // + 40 ms: a lost last packet of a frame is only noticed when the next frame starts
+  // (33 ms later at 30 fps), and the jitter buffer's deadline counts from the missing packet.
+  const auto w = std::chrono::duration_cast<std::chrono::milliseconds>(*rtt * 3 / 2) + 20ms + kDetection;
   return std::clamp<std::chrono::milliseconds>(w, kMinAutoWindow, kMaxAutoWindow);
 }
 

@@ -9,7 +9,7 @@
 // falls back to PLI). Its retransmission requests (upstream events) are turned into NACKs here
 // and sent by the ingest's RTCP socket on the main loop.
 //
-// repair window: ingest.repair_window, or "auto" = min(1.5 x RTT + 20 ms, 150 ms) with the RTT
+// repair window: ingest.repair_window, or "auto" = min(1.5 x RTT + 60 ms, 150 ms) with the RTT
 // the jitter buffer measures between a NACK and its retransmission (150 ms until one is measured).
 //
 // Threads: request events arrive on the jitter buffer's timer thread, lost events on its
@@ -33,7 +33,8 @@
 
 namespace veter::relay {
 
-/// The automatic repair window for a measured RTT: min(1.5 x RTT + 20 ms, 150 ms), at least 30 ms.
+/// The automatic repair window for a measured RTT: min(1.5 x RTT + 20 ms + 40 ms (noticing a lost
+/// last packet of a frame takes up to a frame interval), 150 ms).
 std::chrono::milliseconds auto_repair_window(std::optional<std::chrono::microseconds> rtt);
 
 
