@@ -33,20 +33,24 @@ std::optional<int> BitrateController::on_report(const BitrateReport& r, Clock::t
                 return a.second < b.second;
               })->second;
   }
+  // Smoothed over reports (half each): one noisy second of random loss at a few dozen packets a
+  // second must not look like congestion.
+  loss_ = reports_++ == 0 ? r.fraction_lost : 0.5 * loss_ + 0.5 * r.fraction_lost;
+  const double loss = loss_;
   const double queueing = r.rtt_ms > 0 ? r.rtt_ms - rtt_min : 0;
   const double delay_limit = std::max(30.0, rtt_min / 2);
   const bool may_decrease = now - last_decrease_ >= kHoldAfterDecrease;
   double next = target_;
   std::string why;
-  if (r.fraction_lost > kLossHigh) {
+  if (loss > kLossHigh) {
     if (may_decrease) {
       // GCC's cut, but never above 85 % of what got through (sent x (1 - loss)), so one step
       // gets below a bottleneck instead of settling inside the 2..10 % hold band above it.
-      next = target_ * (1 - 0.5 * r.fraction_lost);
+      next = target_ * (1 - 0.5 * loss);
       if (r.sent_kbps > 0) {
-        next = std::min(next, 0.85 * r.sent_kbps * (1 - r.fraction_lost));
+        next = std::min(next, 0.85 * r.sent_kbps * (1 - loss));
       }
-      why = fmt::format("loss {:.1f}%", r.fraction_lost * 100);
+      why = fmt::format("loss {:.1f}%", loss * 100);
     }
   } else if (queueing > delay_limit) {
     if (may_decrease) {
@@ -54,7 +58,7 @@ std::optional<int> BitrateController::on_report(const BitrateReport& r, Clock::t
       next = 0.85 * base;
       why = fmt::format("queueing delay +{:.0f} ms", queueing);
     }
-  } else if (r.fraction_lost < kLossLow) {
+  } else if (loss < kLossLow) {
     next = target_ * kIncrease;
     why = "clean path";
   }

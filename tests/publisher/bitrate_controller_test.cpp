@@ -27,14 +27,25 @@ TEST(BitrateController, HeavyLossCutsBelowWhatGotThroughThenRecoversSlowly) {
   EXPECT_EQ(c.on_report({0.20, 50, 2000}, t0), 1360);  // min(2000 x 0.9, 0.85 x 2000 x 0.8)
   EXPECT_EQ(c.reason(), "loss 20.0%");
   EXPECT_FALSE(c.on_report({0.20, 50, 1360}, t0 + 1s));  // held: the queue needs time to drain
-  EXPECT_EQ(c.on_report({0.12, 50, 1360}, t0 + 2s), 1017);  // min(1360 x 0.94, 0.85 x 1360 x 0.88)
-  EXPECT_FALSE(c.on_report({0.05, 50, 1017}, t0 + 3s));  // 2..10 %: hold
-  EXPECT_EQ(c.on_report({0.0, 50, 1017}, t0 + 4s), 1098);  // +8 %
+  EXPECT_EQ(c.on_report({0.12, 50, 1360}, t0 + 2s), 971);  // smoothed 16 %: min(1360 x 0.92, 0.85 x 1360 x 0.84)
+  EXPECT_FALSE(c.on_report({0.05, 50, 971}, t0 + 3s));     // still 10.5 %, but within 2 s of the cut
+  EXPECT_FALSE(c.on_report({0.0, 50, 971}, t0 + 4s));      // 5.3 %: hold
+  EXPECT_FALSE(c.on_report({0.0, 50, 971}, t0 + 5s));      // 2.6 %: hold
+  EXPECT_EQ(c.on_report({0.0, 50, 971}, t0 + 6s), 1049);   // 1.3 %: +8 %
   EXPECT_EQ(c.reason(), "clean path");
-  int t = 5;
+  int t = 7;
   while (c.target_kbps() < 2000 && t < 30) {
     c.on_report({0.0, 50, 2000}, t0 + t++ * 1s);
   }
+  EXPECT_EQ(c.target_kbps(), 2000);
+}
+
+TEST(BitrateController, ASecondOfRandomLossIsNotCongestion) {
+  BitrateController c(300, 2000);
+  const auto t0 = Clock::now();
+  EXPECT_FALSE(c.on_report({0.03, 50, 2000}, t0));
+  EXPECT_FALSE(c.on_report({0.12, 50, 2000}, t0 + 1s));  // smoothed 7.5 %
+  EXPECT_FALSE(c.on_report({0.03, 50, 2000}, t0 + 2s));
   EXPECT_EQ(c.target_kbps(), 2000);
 }
 

@@ -7,7 +7,7 @@
 // delay-based controller: when the round-trip time rises more than max(30 ms, RTT_min / 2)
 // above the smallest RTT of the last 30 s, a queue is building at the bottleneck, and the
 // target drops to 85 % of the rate the relay received. Always within bitrate_min_kbps …
-// bitrate_kbps. Loss is the raw loss on the leg (before retransmission repairs it), so random
+// bitrate_kbps. Loss is smoothed over reports (half each) and is the raw loss on the leg (before retransmission repairs it), so random
 // loss of a few percent, which NACK/RTX repairs, does not lower the picture quality.
 //
 // Pure (no GStreamer): the Publisher feeds it reports on the main loop and applies the target
@@ -17,6 +17,7 @@
 #include <gst/gst.h>
 
 #include <chrono>
+#include <cstdint>
 #include <deque>
 #include <optional>
 #include <string>
@@ -46,6 +47,8 @@ class BitrateController {
   int max_;
   int target_;
   std::string reason_ = "start";
+  double loss_ = 0;  // fraction lost, smoothed over reports
+  std::uint64_t reports_ = 0;
   std::deque<std::pair<Clock::time_point, double>> rtts_;  // last 30 s
   Clock::time_point last_decrease_{};
 };
