@@ -502,10 +502,16 @@ void Ingest::send_rtcp(const std::vector<std::uint8_t>& packet) {
 }
 
 void Ingest::send_nack(std::uint32_t media_ssrc, std::vector<std::uint16_t> seqs) {
-  send_receiver_report(false, build_nack(own_ssrc_, media_ssrc, std::move(seqs)));
+  // Compound RR (no report block: a block would restart the loss interval of the periodic
+  // reports, and the publisher's congestion control would see the loss of a few packets as
+  // a fraction) + SDES + generic NACK.
+  auto packet = build_receiver_report(own_ssrc_, std::nullopt, "veter-relay");
+  const auto nack = build_nack(own_ssrc_, media_ssrc, std::move(seqs));
+  packet.insert(packet.end(), nack.begin(), nack.end());
+  send_rtcp(packet);
 }
 
-void Ingest::send_receiver_report(bool with_pli, const std::vector<std::uint8_t>& feedback) {
+void Ingest::send_receiver_report(bool with_pli) {
   std::optional<ReportBlock> block;
   std::optional<std::uint32_t> media_ssrc;
   {
@@ -528,7 +534,6 @@ void Ingest::send_receiver_report(bool with_pli, const std::vector<std::uint8_t>
     auto pli = build_pli(own_ssrc_, *media_ssrc);
     packet.insert(packet.end(), pli.begin(), pli.end());
   }
-  packet.insert(packet.end(), feedback.begin(), feedback.end());
   send_rtcp(packet);
   last_rr_ = Clock::now();
 }

@@ -87,7 +87,7 @@ class Ingest {
   void flush_access_unit();
   void read_rtcp();
   void send_rtcp(const std::vector<std::uint8_t>& packet);
-  void send_receiver_report(bool with_pli, const std::vector<std::uint8_t>& feedback = {});
+  void send_receiver_report(bool with_pli);
   void send_nack(std::uint32_t media_ssrc, std::vector<std::uint16_t> seqs);
   void count_drop(DropReason r) { drops_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
 
