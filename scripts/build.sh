@@ -6,6 +6,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 kind="${1:-release}"
 jobs="$(nproc 2>/dev/null || echo 2)"
+# ccache (installed by deps.sh) makes rebuilds and fresh clones on the same machine cheap; the base
+# directory makes its hashes independent of where the clone lives.
+if command -v ccache >/dev/null 2>&1; then
+  CCACHE_BASEDIR="$PWD"
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache CCACHE_BASEDIR
+fi
 case "$kind" in
   release)
     dir=build
