@@ -9,67 +9,17 @@
 
 #include "veter/relay/serve/fanout.hpp"
 #include "veter/relay/ingest/ingest.hpp"
+#include "veter/relay/serve/rtsp_client_info.hpp"
 #include "veter/relay/serve/tcp_queue.hpp"
 
 namespace veter::relay {
 
 using Clock = std::chrono::steady_clock;
 
-namespace {
-// A new shared media prepares on its first access unit; without packets this
-// recent, DESCRIBE/SETUP would wait (gst-rtsp-server blocks the request).
-constexpr std::chrono::milliseconds kPrepareNeedsData{700};
-}  // namespace
-
-struct RtspServer::Session {
-  std::string id;
-  std::string path;
-  std::string remote;
-  std::string transport = "udp";
-  bool playing = false;
-  std::chrono::system_clock::time_point created;
-  GstRTSPClient* client = nullptr;  // cleared when the connection closes
-  std::uint64_t bytes_base = 0;     // fanout payload bytes when PLAY started
-};
-
-struct RtspServer::Client {
-  GstRTSPClient* client = nullptr;
-  std::string remote;
-  std::vector<common::SignalConnection> signals;
-  std::optional<std::uint64_t> last_acked;
-  std::optional<Clock::time_point> stalled_since;
-};
 
 namespace {
-
-std::string remote_of(GstRTSPClient* client) {
-  GstRTSPConnection* conn = gst_rtsp_client_get_connection(client);
-  if (conn == nullptr) {
-    return "?";
-  }
-  GSocket* sock = gst_rtsp_connection_get_read_socket(conn);
-  if (sock == nullptr) {
-    return gst_rtsp_connection_get_ip(conn);
-  }
-  common::GObjectPtr<GSocketAddress> sa(g_socket_get_remote_address(sock, nullptr));
-  if (!sa || !G_IS_INET_SOCKET_ADDRESS(sa.get())) {
-    return gst_rtsp_connection_get_ip(conn);
-  }
-  auto* isa = G_INET_SOCKET_ADDRESS(sa.get());
-  common::GCharPtr host(g_inet_address_to_string(g_inet_socket_address_get_address(isa)));
-  const auto port = g_inet_socket_address_get_port(isa);
-  if (g_inet_address_get_family(g_inet_socket_address_get_address(isa)) == G_SOCKET_FAMILY_IPV6) {
-    return fmt::format("[{}]:{}", host.get(), port);
-  }
-  return fmt::format("{}:{}", host.get(), port);
-}
-
-std::string abspath(const GstRTSPContext* ctx) {
-  return (ctx != nullptr && ctx->uri != nullptr && ctx->uri->abspath != nullptr) ? ctx->uri->abspath : "";
-}
 
 GstRTSPFilterResult remove_all_clients(GstRTSPServer*, GstRTSPClient*, gpointer) { return GST_RTSP_FILTER_REMOVE; }
-GstRTSPFilterResult ref_all_media(GstRTSPSession*, GstRTSPSessionMedia*, gpointer) { return GST_RTSP_FILTER_REF; }
 GstRTSPFilterResult remove_all_sessions(GstRTSPSessionPool*, GstRTSPSession*, gpointer) {
   return GST_RTSP_FILTER_REMOVE;
 }
@@ -152,32 +102,6 @@ void RtspServer::stop() {
   server_.reset();
 }
 
-const MountTarget* RtspServer::find_mount(const GstRTSPContext* ctx) const {
-  const std::string path = abspath(ctx);
-  for (const auto& m : mounts_) {
-    const std::string mount = "/" + m.name;
-    if (path == mount || path.rfind(mount + "/", 0) == 0) {
-      return &m;
-    }
-  }
-  return nullptr;
-}
-
-int RtspServer::readers_of(const std::string& path) const {
-  return static_cast<int>(std::count_if(sessions_.begin(), sessions_.end(),
-                                        [&](const auto& kv) { return kv.second.path == path; }));
-}
-
-void RtspServer::update_playing(const std::string& path) {
-  for (auto& m : mounts_) {
-    if (m.name == path) {
-      const auto n = std::count_if(sessions_.begin(), sessions_.end(),
-                                   [&](const auto& kv) { return kv.second.path == path && kv.second.playing; });
-      m.fanout->set_playing_viewers(static_cast<int>(n));
-    }
-  }
-}
-
 void RtspServer::on_client_connected(GstRTSPServer*, GstRTSPClient* client, gpointer self) {
   auto* me = static_cast<RtspServer*>(self);
   auto c = std::make_unique<Client>();
@@ -223,254 +147,10 @@ void RtspServer::on_client_closed(GstRTSPClient* client, gpointer self) {
   me->clients_.erase(it);
 }
 
-GstRTSPStatusCode RtspServer::on_pre_describe(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self) {
-  auto* me = static_cast<RtspServer*>(self);
-  const auto* m = me->find_mount(ctx);
-  if (m == nullptr) {
-    return GST_RTSP_STS_OK;  // the server answers 404 for unknown mounts itself
-  }
-  if (!m->ingest->ready()) {
-    spdlog::info("RTSP DESCRIBE /{} from {}: 404, path not ready (no publisher)", m->name, remote_of(client));
-    return GST_RTSP_STS_NOT_FOUND;
-  }
-  if (!m->fanout->has_media() && !m->ingest->receiving(kPrepareNeedsData)) {
-    // Still "ready" (within ingest.timeout) but silent: building a new media would
-    // wait for data that is not coming, so answer now instead of hanging.
-    spdlog::info("RTSP DESCRIBE /{} from {}: 404, the publisher is silent", m->name, remote_of(client));
-    return GST_RTSP_STS_NOT_FOUND;
-  }
-  if (m->max_readers > 0 && me->readers_of(m->name) >= m->max_readers) {
-    spdlog::warn("RTSP DESCRIBE /{} from {}: 503, max_readers ({}) reached", m->name, remote_of(client),
-                 m->max_readers);
-    return GST_RTSP_STS_SERVICE_UNAVAILABLE;
-  }
-  return GST_RTSP_STS_OK;
-}
-
-GstRTSPStatusCode RtspServer::on_pre_setup(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self) {
-  auto* me = static_cast<RtspServer*>(self);
-  const auto* m = me->find_mount(ctx);
-  if (m == nullptr) {
-    return GST_RTSP_STS_OK;
-  }
-  if (!m->fanout->has_media() && (!m->ingest->ready() || !m->ingest->receiving(kPrepareNeedsData))) {
-    // Preparing a media without a publisher would hang the request.
-    spdlog::info("RTSP SETUP /{} from {}: 404, path not ready (no publisher)", m->name, remote_of(client));
-    return GST_RTSP_STS_NOT_FOUND;
-  }
-  if (ctx->session == nullptr && m->max_readers > 0 && me->readers_of(m->name) >= m->max_readers) {
-    spdlog::warn("RTSP SETUP /{} from {}: 503, max_readers ({}) reached", m->name, remote_of(client),
-                 m->max_readers);
-    return GST_RTSP_STS_SERVICE_UNAVAILABLE;
-  }
-  return GST_RTSP_STS_OK;
-}
-
-GstRTSPStatusCode RtspServer::on_pre_play(GstRTSPClient*, GstRTSPContext* ctx, gpointer self) {
-  auto* me = static_cast<RtspServer*>(self);
-  const MountTarget* m = me->find_mount(ctx);
-  if (m == nullptr && ctx->session != nullptr) {
-    // Aggregate PLAY URLs may omit the path; use the session's.
-    auto it = me->sessions_.find(gst_rtsp_session_get_sessionid(ctx->session));
-    if (it != me->sessions_.end()) {
-      for (const auto& x : me->mounts_) {
-        if (x.name == it->second.path) {
-          m = &x;
-        }
-      }
-    }
-  }
-  if (m != nullptr) {
-    // Fast start: the new viewer's first decodable frame is the IDR this asks for.
-    m->ingest->request_keyframe("viewer PLAY");
-  }
-  return GST_RTSP_STS_OK;
-}
-
 void RtspServer::on_new_session(GstRTSPClient*, GstRTSPSession* session, gpointer self) {
   auto* me = static_cast<RtspServer*>(self);
   const auto secs = std::chrono::duration_cast<std::chrono::seconds>(me->cfg_.session_timeout).count();
   gst_rtsp_session_set_timeout(session, static_cast<guint>(std::max<long long>(1, secs)));
-}
-
-void RtspServer::on_setup(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self) {
-  auto* me = static_cast<RtspServer*>(self);
-  const auto* m = me->find_mount(ctx);
-  if (m == nullptr || ctx->session == nullptr) {
-    return;
-  }
-  const std::string id = gst_rtsp_session_get_sessionid(ctx->session);
-  auto [it, inserted] = me->sessions_.try_emplace(id);
-  Session& s = it->second;
-  if (inserted) {
-    s.id = id;
-    s.path = m->name;
-    s.created = std::chrono::system_clock::now();
-  }
-  s.client = client;
-  s.remote = remote_of(client);
-  // The chosen transport: the response's Transport header, else the request's.
-  for (GstRTSPMessage* msg : {ctx->response, ctx->request}) {
-    gchar* tr = nullptr;
-    if (msg != nullptr && gst_rtsp_message_get_header(msg, GST_RTSP_HDR_TRANSPORT, &tr, 0) == GST_RTSP_OK &&
-        tr != nullptr) {
-      const std::string t = tr;
-      s.transport = (t.find("/TCP") != std::string::npos || t.find("interleaved") != std::string::npos) ? "tcp" : "udp";
-      break;
-    }
-  }
-  spdlog::info("RTSP session {} for /{} from {} ({})", id, s.path, s.remote, s.transport);
-}
-
-void RtspServer::on_play(GstRTSPClient*, GstRTSPContext* ctx, gpointer self) {
-  auto* me = static_cast<RtspServer*>(self);
-  if (ctx->session == nullptr) {
-    return;
-  }
-  auto it = me->sessions_.find(gst_rtsp_session_get_sessionid(ctx->session));
-  if (it == me->sessions_.end()) {
-    return;
-  }
-  Session& s = it->second;
-  if (!s.playing) {
-    s.playing = true;
-    for (const auto& m : me->mounts_) {
-      if (m.name == s.path) {
-        s.bytes_base = m.fanout->payload_bytes();
-      }
-    }
-    me->update_playing(s.path);
-    spdlog::info("RTSP session {} plays /{} ({} viewers)", s.id, s.path,
-                 std::count_if(me->sessions_.begin(), me->sessions_.end(),
-                               [&](const auto& kv) { return kv.second.path == s.path && kv.second.playing; }));
-  }
-}
-
-void RtspServer::on_session_removed(GstRTSPSessionPool*, GstRTSPSession* session, gpointer self) {
-  auto* me = static_cast<RtspServer*>(self);
-  auto it = me->sessions_.find(gst_rtsp_session_get_sessionid(session));
-  if (it == me->sessions_.end()) {
-    return;
-  }
-  const std::string path = it->second.path;
-  spdlog::info("RTSP session {} on /{} from {} ended", it->first, path, it->second.remote);
-  me->sessions_.erase(it);
-  me->update_playing(path);
-}
-
-std::vector<SessionSnapshot> RtspServer::sessions() const {
-  std::vector<SessionSnapshot> out;
-  for (const auto& [id, s] : sessions_) {
-    SessionSnapshot snap;
-    snap.id = id;
-    snap.path = s.path;
-    snap.remote_addr = s.remote;
-    snap.transport = s.transport;
-    snap.state = s.playing ? "read" : "idle";
-    snap.created = s.created;
-    if (s.playing) {
-      for (const auto& m : mounts_) {
-        if (m.name == s.path) {
-          const auto now = m.fanout->payload_bytes();
-          snap.bytes_sent = now >= s.bytes_base ? now - s.bytes_base : 0;
-        }
-      }
-    }
-    out.push_back(std::move(snap));
-  }
-  return out;
-}
-
-std::vector<std::string> RtspServer::reader_ids(const std::string& path) const {
-  std::vector<std::string> ids;
-  for (const auto& [id, s] : sessions_) {
-    if (s.path == path) {
-      ids.push_back(id);
-    }
-  }
-  return ids;
-}
-
-void RtspServer::drop_client(GstRTSPClient* client, const std::string& why) {
-  common::GstPtr<GstRTSPClient> keep = common::ref(client);
-  std::vector<std::string> ids;
-  for (const auto& [id, s] : sessions_) {
-    if (s.client == client) {
-      ids.push_back(id);
-    }
-  }
-  spdlog::warn("RTSP dropping viewer {} (session {}): {}", remote_of(client), fmt::join(ids, ","), why);
-  for (const auto& id : ids) {
-    kick(id);
-  }
-  if (clients_.count(client) != 0) {
-    gst_rtsp_client_close(client);  // `keep` holds the client until this returns
-  }
-}
-
-bool RtspServer::kick(const std::string& session_id) {
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || !pool_) {
-    return false;
-  }
-  GstRTSPClient* client = it->second.client;
-  remove_session(session_id);
-  if (client != nullptr && clients_.count(client) != 0) {
-    // Closing can drop the server's last reference while the client's own lock
-    // is held: keep the client alive until the call has returned.
-    const auto keep = common::ref(client);
-    gst_rtsp_client_close(keep.get());
-  }
-  return true;
-}
-
-void RtspServer::remove_session(const std::string& session_id) {
-  auto it = sessions_.find(session_id);
-  if (it == sessions_.end() || !pool_) {
-    return;
-  }
-  const std::string path = it->second.path;
-  common::GstPtr<GstRTSPSession> session(gst_rtsp_session_pool_find(pool_.get(), session_id.c_str()));
-  if (session) {
-    // Stop sending to this session's transports, then forget the session.
-    GList* medias = gst_rtsp_session_filter(session.get(), &ref_all_media, nullptr);
-    for (GList* l = medias; l != nullptr; l = l->next) {
-      auto* sm = GST_RTSP_SESSION_MEDIA(l->data);
-      gst_rtsp_session_media_set_state(sm, GST_STATE_NULL);
-      gst_rtsp_session_release_media(session.get(), sm);
-    }
-    g_list_free_full(medias, g_object_unref);
-    gst_rtsp_session_pool_remove(pool_.get(), session.get());  // emits session-removed
-  }
-  sessions_.erase(session_id);
-  update_playing(path);
-}
-
-void RtspServer::check_slow(Client& c, Clock::time_point now) {
-  GstRTSPConnection* conn = gst_rtsp_client_get_connection(c.client);
-  GSocket* sock = conn != nullptr ? gst_rtsp_connection_get_write_socket(conn) : nullptr;
-  if (sock == nullptr) {
-    return;
-  }
-  const auto q = probe_tcp_queue(g_socket_get_fd(sock));
-  if (!q) {
-    return;
-  }
-  const bool progressed = !c.last_acked || q->bytes_acked != *c.last_acked;
-  c.last_acked = q->bytes_acked;
-  if (q->queued == 0 || progressed) {
-    c.stalled_since.reset();
-  } else if (!c.stalled_since) {
-    c.stalled_since = now;
-  }
-  const auto max_bytes = static_cast<std::uint64_t>(cfg_.viewer_max_backlog_kb) * 1024;
-  if (q->queued > max_bytes) {
-    drop_client(c.client, fmt::format("backlog {} KiB > rtsp.viewer_max_backlog_kb {}", q->queued / 1024,
-                                      cfg_.viewer_max_backlog_kb));
-  } else if (c.stalled_since && now - *c.stalled_since >= cfg_.viewer_max_lag) {
-    drop_client(c.client, fmt::format("not reading for {} (rtsp.viewer_max_lag), {} KiB queued",
-                                      common::format_duration(cfg_.viewer_max_lag), q->queued / 1024));
-  }
 }
 
 void RtspServer::tick() {
@@ -481,21 +161,7 @@ void RtspServer::tick() {
     remove_session(id);
   }
   const auto now = Clock::now();
-  // Only clients with a TCP session that plays can fall behind on the RTSP connection.
-  std::vector<GstRTSPClient*> tcp_players;
-  for (const auto& [id, s] : sessions_) {
-    if (s.playing && s.transport == "tcp" && s.client != nullptr) {
-      tcp_players.push_back(s.client);
-    }
-  }
-  std::sort(tcp_players.begin(), tcp_players.end());
-  tcp_players.erase(std::unique(tcp_players.begin(), tcp_players.end()), tcp_players.end());
-  for (auto* client : tcp_players) {
-    auto it = clients_.find(client);
-    if (it != clients_.end()) {
-      check_slow(*it->second, now);  // may close the client (and erase it)
-    }
-  }
+  check_slow_viewers(now);
   if (now - last_cleanup_ >= std::chrono::seconds(1)) {
     last_cleanup_ = now;
     gst_rtsp_session_pool_cleanup(pool_.get());  // session timeouts
