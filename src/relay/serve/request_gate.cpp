@@ -78,7 +78,7 @@ GstRTSPStatusCode RtspServer::on_pre_setup(GstRTSPClient* client, GstRTSPContext
   return GST_RTSP_STS_OK;
 }
 
-GstRTSPStatusCode RtspServer::on_pre_play(GstRTSPClient*, GstRTSPContext* ctx, gpointer self) {
+GstRTSPStatusCode RtspServer::on_pre_play(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self) {
   auto* me = static_cast<RtspServer*>(self);
   const MountTarget* m = me->find_mount(ctx);
   if (m == nullptr && ctx->session != nullptr) {
@@ -95,6 +95,15 @@ GstRTSPStatusCode RtspServer::on_pre_play(GstRTSPClient*, GstRTSPContext* ctx, g
   if (m != nullptr) {
     // Fast start: the new viewer's first decodable frame is the IDR this asks for.
     m->ingest->request_keyframe("viewer PLAY");
+    // RTP-Info must name the first packet this viewer gets: nothing goes out
+    // between gst-rtsp-server reading it and adding the viewer's transport.
+    if (auto c = me->clients_.find(client); c != me->clients_.end()) {
+      if (c->second->joining != nullptr) {
+        c->second->joining->end_join();
+      }
+      c->second->joining = m->fanout;
+      m->fanout->begin_join();
+    }
   }
   return GST_RTSP_STS_OK;
 }

@@ -70,7 +70,7 @@ void RtspServer::start() {
   }
   server_source_.reset(id);
   spdlog::info("RTSP listening on {} (transports {}, UDP server ports {}-{}); paths: {}", cfg_.listen.to_string(),
-               fmt::join(cfg_.transports, "+"), cfg_.udp_port_range.min, cfg_.udp_port_range.max,
+               fmt::join(served_transports(cfg_), "+"), cfg_.udp_port_range.min, cfg_.udp_port_range.max,
                [&] {
                  std::vector<std::string> names;
                  for (const auto& m : mounts_) {
@@ -133,6 +133,9 @@ void RtspServer::on_client_closed(GstRTSPClient* client, gpointer self) {
     return;
   }
   spdlog::debug("RTSP client {} disconnected", it->second->remote);
+  if (it->second->joining != nullptr) {
+    it->second->joining->end_join();
+  }
   for (auto& [id, s] : me->sessions_) {
     if (s.client == client) {
       s.client = nullptr;

@@ -60,8 +60,13 @@ void RtspServer::on_setup(GstRTSPClient* client, GstRTSPContext* ctx, gpointer s
   spdlog::info("RTSP session {} for /{} from {} ({})", id, s.path, s.remote, s.transport);
 }
 
-void RtspServer::on_play(GstRTSPClient*, GstRTSPContext* ctx, gpointer self) {
+void RtspServer::on_play(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self) {
   auto* me = static_cast<RtspServer*>(self);
+  // Emitted once the viewer's transport is in the media.
+  if (auto c = me->clients_.find(client); c != me->clients_.end() && c->second->joining != nullptr) {
+    c->second->joining->end_join();
+    c->second->joining = nullptr;
+  }
   if (ctx->session == nullptr) {
     return;
   }
@@ -143,6 +148,20 @@ bool RtspServer::kick(const std::string& session_id) {
     gst_rtsp_client_close(keep.get());
   }
   return true;
+}
+
+std::size_t RtspServer::end_sessions_of(const std::string& path) {
+  std::vector<std::string> ids;
+  for (const auto& [id, s] : sessions_) {
+    if (s.path == path) {
+      ids.push_back(id);
+    }
+  }
+  std::size_t n = 0;
+  for (const auto& id : ids) {
+    n += kick(id) ? 1 : 0;
+  }
+  return n;
 }
 
 void RtspServer::remove_session(const std::string& session_id) {

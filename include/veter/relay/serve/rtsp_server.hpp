@@ -50,6 +50,8 @@ class RtspServer {
   [[nodiscard]] std::vector<std::string> reader_ids(const std::string& path) const;
   [[nodiscard]] int bound_port() const;
   bool kick(const std::string& session_id);
+  /// Main loop: end every session on `path` (as kick); returns how many.
+  std::size_t end_sessions_of(const std::string& path);
 
  private:
   struct Session {
@@ -69,6 +71,7 @@ class RtspServer {
     std::vector<common::SignalConnection> signals;
     std::optional<std::uint64_t> last_acked;
     std::optional<std::chrono::steady_clock::time_point> stalled_since;
+    Fanout* joining = nullptr;  // a PLAY between its start and its end (Fanout::begin_join)
   };
 
   static void on_client_connected(GstRTSPServer* server, GstRTSPClient* client, gpointer self);
