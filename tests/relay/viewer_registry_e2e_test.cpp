@@ -52,7 +52,6 @@ bool one_viewer(int rtsp_port, const std::string& url, bool teardown) {
 }
 
 TEST(ViewerRegistryE2E, ViewersComeAndGoWhileTheApiAndMetricsArePolled) {
-  veter::test::init_gstreamer_once();
   veter::test::TempDir dir;
   const int rtsp_port = veter::test::free_tcp_port();
   const int api_port = veter::test::free_tcp_port();
