@@ -164,6 +164,11 @@ void RtspServer::tick() {
     remove_session(id);
   }
   const auto now = Clock::now();
+  for (auto& [id, s] : sessions_) {
+    if (s.playing && s.transport == "tcp" && s.client != nullptr && clients_.count(s.client) != 0) {
+      check_delay(s, s.client);
+    }
+  }
   check_slow_viewers(now);
   if (now - last_cleanup_ >= std::chrono::seconds(1)) {
     last_cleanup_ = now;

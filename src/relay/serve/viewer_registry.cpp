@@ -9,6 +9,7 @@
 
 #include "veter/relay/serve/fanout.hpp"
 #include "veter/relay/serve/rtsp_client_info.hpp"
+#include "veter/relay/serve/tcp_queue.hpp"
 
 namespace veter::relay {
 
@@ -62,19 +63,34 @@ void RtspServer::on_setup(GstRTSPClient* client, GstRTSPContext* ctx, gpointer s
 
 void RtspServer::on_play(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self) {
   auto* me = static_cast<RtspServer*>(self);
+  Session* s_ptr = nullptr;
+  if (ctx->session != nullptr) {
+    if (auto it = me->sessions_.find(gst_rtsp_session_get_sessionid(ctx->session)); it != me->sessions_.end()) {
+      s_ptr = &it->second;
+    }
+  }
+  if (s_ptr != nullptr && !s_ptr->playing) {
+    // Where this viewer's stream starts, for check_delay: taken before the join
+    // ends, when everything written to its socket so far is RTSP answers.
+    if (const auto* m = me->mount_of(s_ptr->path)) {
+      s_ptr->wire_base = m->fanout->wire_bytes();
+    }
+    GstRTSPConnection* conn = gst_rtsp_client_get_connection(client);
+    GSocket* sock = conn != nullptr ? gst_rtsp_connection_get_write_socket(conn) : nullptr;
+    if (const auto q = sock != nullptr ? probe_tcp_queue(g_socket_get_fd(sock)) : std::nullopt) {
+      s_ptr->acked_base = q->bytes_acked + q->queued;
+      s_ptr->based = true;
+    }
+  }
   // Emitted once the viewer's transport is in the media.
   if (auto c = me->clients_.find(client); c != me->clients_.end() && c->second->joining != nullptr) {
     c->second->joining->end_join();
     c->second->joining = nullptr;
   }
-  if (ctx->session == nullptr) {
+  if (s_ptr == nullptr) {
     return;
   }
-  auto it = me->sessions_.find(gst_rtsp_session_get_sessionid(ctx->session));
-  if (it == me->sessions_.end()) {
-    return;
-  }
-  Session& s = it->second;
+  Session& s = *s_ptr;
   if (!s.playing) {
     s.playing = true;
     for (const auto& m : me->mounts_) {
@@ -97,6 +113,11 @@ void RtspServer::on_session_removed(GstRTSPSessionPool*, GstRTSPSession* session
   }
   const std::string path = it->second.path;
   spdlog::info("RTSP session {} on /{} from {} ended", it->first, path, it->second.remote);
+  if (it->second.ticket) {
+    if (const auto* m = me->mount_of(path)) {
+      m->fanout->cancel_resume(it->second.ticket);
+    }
+  }
   me->sessions_.erase(it);
   me->update_playing(path);
 }
@@ -111,6 +132,9 @@ std::vector<SessionSnapshot> RtspServer::sessions() const {
     snap.transport = s.transport;
     snap.state = s.playing ? "read" : "idle";
     snap.created = s.created;
+    snap.frames_skipped = s.frames_skipped;
+    snap.catch_ups = s.catch_ups;
+    snap.delay_ms = s.delay_ms;
     if (s.playing) {
       for (const auto& m : mounts_) {
         if (m.name == s.path) {
@@ -170,6 +194,11 @@ void RtspServer::remove_session(const std::string& session_id) {
     return;
   }
   const std::string path = it->second.path;
+  if (it->second.ticket) {
+    if (const auto* m = mount_of(path)) {
+      m->fanout->cancel_resume(it->second.ticket);  // before its transport is stopped
+    }
+  }
   common::GstPtr<GstRTSPSession> session(gst_rtsp_session_pool_find(pool_.get(), session_id.c_str()));
   if (session) {
     // Stop sending to this session's transports, then forget the session.

@@ -23,6 +23,7 @@ namespace veter::relay {
 
 class Ingest;
 class Fanout;
+struct ResumeTicket;
 
 /// What the RTSP layer needs to know about one path.
 struct MountTarget {
@@ -30,6 +31,7 @@ struct MountTarget {
   int max_readers = 0;
   Ingest* ingest = nullptr;
   Fanout* fanout = nullptr;
+  std::chrono::milliseconds viewer_max_delay{200};  // the path's, else rtsp.viewer_max_delay
 };
 
 class RtspServer {
@@ -63,6 +65,16 @@ class RtspServer {
     std::chrono::system_clock::time_point created;
     GstRTSPClient* client = nullptr;  // cleared when the connection closes
     std::uint64_t bytes_base = 0;     // fanout payload bytes when PLAY started
+    // Bounded viewer delay (TCP): see check_delay.
+    enum class Catchup { live, draining, waiting_keyframe } catchup = Catchup::live;
+    bool based = false;
+    std::uint64_t wire_base = 0;      // fan-out wire position ...
+    std::uint64_t acked_base = 0;     // ... matching this tcpi_bytes_acked of the viewer's socket
+    std::uint64_t units_at_pause = 0;
+    std::shared_ptr<ResumeTicket> ticket;
+    std::uint64_t frames_skipped = 0;
+    std::uint64_t catch_ups = 0;
+    double delay_ms = 0;
   };
 
   struct Client {
@@ -94,6 +106,9 @@ class RtspServer {
   void drop_client(GstRTSPClient* client, const std::string& why);
   void check_slow_viewers(std::chrono::steady_clock::time_point now);
   void check_slow(Client& c, std::chrono::steady_clock::time_point now);
+  void check_delay(Session& s, GstRTSPClient* client);
+  [[nodiscard]] const MountTarget* mount_of(const std::string& path) const;
+  [[nodiscard]] common::GObjectPtr<GstRTSPStreamTransport> transport_of(const std::string& session_id) const;
 
   RtspConfig cfg_;
   std::vector<MountTarget> mounts_;
