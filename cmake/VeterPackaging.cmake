@@ -4,7 +4,8 @@
 #   relay:     bin/veter-relay, <unitdir>/veter-relay.service, <etc>/veter/relay.yml (only when
 #              absent), share/veter/examples/relay.yml, share/veter/scripts/{firewall-ufw,view_stream}.sh,
 #              share/doc/veter-relay/{deploy,configuration,operations}.md + copyright
-#   publisher: bin/veter-publisher, <unitdir>/veter-publisher.service, <etc>/veter/publisher.yml
+#   publisher: bin/veter-publisher, <unitdir>/veter-publisher.service and the template
+#              <unitdir>/veter-publisher@.service (one instance per camera), <etc>/veter/publisher.yml
 #              (only when absent), share/veter/examples/publisher.yml,
 #              share/veter/scripts/start_camera.sh, share/doc/veter-publisher/...
 # <etc> is /etc for the /usr prefix and P/etc otherwise (as GNUInstallDirs does); <unitdir> is
@@ -48,34 +49,41 @@ function(veter_install_component c)
           DESTINATION "${docdir}" COMPONENT ${c})
   install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "${docdir}" RENAME copyright COMPONENT ${c})
 
-  # The systemd unit, with paths rewritten for the install prefix.
-  set(unit_src "${PROJECT_SOURCE_DIR}/systemd/${pkg}.service")
-  set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${unit_src}")
-  set(code [=[
-    @ETC_CODE@
-    file(READ "@UNIT_SRC@" _veter_unit)
-    if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-      string(REPLACE "/usr/bin/" "${CMAKE_INSTALL_PREFIX}/@BINDIR@/" _veter_unit "${_veter_unit}")
-      string(REPLACE "/usr/share/" "${CMAKE_INSTALL_PREFIX}/@DATADIR@/" _veter_unit "${_veter_unit}")
-      string(REPLACE "/etc/veter/" "${_veter_etc}/veter/" _veter_unit "${_veter_unit}")
-    endif()
-    # Staged under a name unique to this DESTDIR and prefix (installs may run concurrently).
-    string(MD5 _veter_tag "$ENV{DESTDIR}|${CMAKE_INSTALL_PREFIX}")
-    file(WRITE "@STAGING@/${_veter_tag}/@PKG@.service" "${_veter_unit}")
-    file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/@UNITDIR@" TYPE FILE
-         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-         FILES "@STAGING@/${_veter_tag}/@PKG@.service")
-    file(REMOVE_RECURSE "@STAGING@/${_veter_tag}")
-  ]=])
-  set(ETC_CODE "${_veter_etc_code}")
-  set(UNIT_SRC "${unit_src}")
-  set(BINDIR "${CMAKE_INSTALL_BINDIR}")
-  set(DATADIR "${CMAKE_INSTALL_DATADIR}")
-  set(STAGING "${_veter_pkg_staging}")
-  set(PKG "${pkg}")
-  set(UNITDIR "${VETER_SYSTEMD_UNITDIR}")
-  string(CONFIGURE "${code}" code @ONLY)
-  install(CODE "${code}" COMPONENT ${c})
+  # The systemd units (the plain one and, where it exists, the template <pkg>@.service for
+  # several instances), with paths rewritten for the install prefix.
+  set(units "${pkg}")
+  if(EXISTS "${PROJECT_SOURCE_DIR}/systemd/${pkg}@.service")
+    list(APPEND units "${pkg}@")
+  endif()
+  foreach(unit IN LISTS units)
+    set(unit_src "${PROJECT_SOURCE_DIR}/systemd/${unit}.service")
+    set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${unit_src}")
+    set(code [=[
+      @ETC_CODE@
+      file(READ "@UNIT_SRC@" _veter_unit)
+      if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+        string(REPLACE "/usr/bin/" "${CMAKE_INSTALL_PREFIX}/@BINDIR@/" _veter_unit "${_veter_unit}")
+        string(REPLACE "/usr/share/" "${CMAKE_INSTALL_PREFIX}/@DATADIR@/" _veter_unit "${_veter_unit}")
+        string(REPLACE "/etc/veter/" "${_veter_etc}/veter/" _veter_unit "${_veter_unit}")
+      endif()
+      # Staged under a name unique to this DESTDIR and prefix (installs may run concurrently).
+      string(MD5 _veter_tag "$ENV{DESTDIR}|${CMAKE_INSTALL_PREFIX}")
+      file(WRITE "@STAGING@/${_veter_tag}/@UNIT@.service" "${_veter_unit}")
+      file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/@UNITDIR@" TYPE FILE
+           PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+           FILES "@STAGING@/${_veter_tag}/@UNIT@.service")
+      file(REMOVE_RECURSE "@STAGING@/${_veter_tag}")
+    ]=])
+    set(ETC_CODE "${_veter_etc_code}")
+    set(UNIT_SRC "${unit_src}")
+    set(BINDIR "${CMAKE_INSTALL_BINDIR}")
+    set(DATADIR "${CMAKE_INSTALL_DATADIR}")
+    set(STAGING "${_veter_pkg_staging}")
+    set(UNIT "${unit}")
+    set(UNITDIR "${VETER_SYSTEMD_UNITDIR}")
+    string(CONFIGURE "${code}" code @ONLY)
+    install(CODE "${code}" COMPONENT ${c})
+  endforeach()
 
   # The configuration file: installed only when there is none, never overwritten.
   set(code [=[
@@ -118,7 +126,7 @@ if [ \"$1\" = configure ]; then
   if [ -d /run/systemd/system ]; then
     systemctl daemon-reload >/dev/null || true
     if [ -n \"$2\" ]; then
-      systemctl try-restart ${pkg}.service >/dev/null || true
+      systemctl try-restart ${pkg}.service '${pkg}@*.service' >/dev/null || true
     fi
   fi
   if [ -z \"$2\" ]; then
@@ -132,6 +140,8 @@ exit 0
 set -e
 if [ \"$1\" = remove ] && [ -d /run/systemd/system ]; then
   systemctl disable --now ${pkg}.service >/dev/null 2>&1 || true
+  # Instances of the template unit (veter-publisher@NAME), if any run.
+  systemctl stop '${pkg}@*.service' >/dev/null 2>&1 || true
 fi
 exit 0
 ")
