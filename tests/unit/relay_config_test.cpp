@@ -25,7 +25,7 @@ TEST(RelayConfig, DefaultsAreTheSeeds) {
 TEST(RelayConfig, DumpLoadsBack) {
   RelayConfig cfg;
   cfg.paths[0].ingest.allow_from = {common::parse_cidr("10.0.0.0/8")};
-  cfg.paths.push_back(relay::PathConfig{"front", {}, 3, "echo hi", "", {}});
+  cfg.paths.push_back(relay::PathConfig{"front", {}, 3, "echo hi", "", "continue", {}});
   cfg.paths[1].ingest.listen.port = 9010;
   RelayConfig again;
   relay::apply_yaml(again, relay::to_yaml(cfg), "dump");
@@ -64,6 +64,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadDoc{"rtsp: 5\n", "relay.yml:1:7: rtsp: expected a mapping of keys"},
         BadDoc{"paths:\n  a:\n    max_readers: x\n",
                "relay.yml:3:18: paths.a.max_readers: \"x\" is not a whole number"},
+        BadDoc{"paths:\n  a:\n    on_size_change: restart\n",
+               "relay.yml:3:21: paths.a.on_size_change: \"restart\" is not continue or reconnect"},
         BadDoc{"paths:\n  a:\n    record:\n      segment: 0s\n",
                "relay.yml:4:16: paths.a.record.segment: must be between 1s and 24h"},
         BadDoc{"paths:\n  a:\n    record:\n      format: mkv\n",

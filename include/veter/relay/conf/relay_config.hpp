@@ -50,6 +50,10 @@ struct PathConfig {
   int max_readers = 0;  // 0 = unlimited
   std::string run_on_ready;
   std::string run_on_not_ready;
+  /// What viewers get when the publisher's picture size changes: "continue"
+  /// (keep the session, new SPS in-band) or "reconnect" (their sessions end, so
+  /// players that cannot switch size in-stream reopen and get the new size).
+  std::string on_size_change = "continue";
   RecordConfig record;
   bool operator==(const PathConfig&) const = default;
 };
@@ -86,6 +90,11 @@ struct RtspConfig {
   bool operator==(const RtspConfig&) const = default;
 };
 
+/// The transports viewers are really offered: rtsp.transports, without `udp`
+/// when rtsp.tls is set (RTSPS carries the video inside the TLS connection;
+/// plain RTP over UDP would put it in the clear, so a UDP SETUP gets 461).
+[[nodiscard]] std::vector<std::string> served_transports(const RtspConfig& rtsp);
+
 struct HttpListenerConfig {
   bool enabled = true;
   common::Endpoint listen;
@@ -100,7 +109,7 @@ struct RelayConfig {
   HttpListenerConfig metrics{true, {"127.0.0.1", 9998}};
   // Recordings over HTTP (MediaMTX playback-server shape: /list, /get).
   HttpListenerConfig playback{false, {"127.0.0.1", 9996}};
-  std::vector<PathConfig> paths{PathConfig{"camera", {}, 0, "", "", {}}};
+  std::vector<PathConfig> paths{PathConfig{"camera", {}, 0, "", "", "continue", {}}};
   // issue 6: api.token / metrics.token; non-empty = require "Authorization: Bearer <token>"
   std::string api_token;
   std::string metrics_token;
