@@ -95,8 +95,10 @@ function(veter_install_component c)
   install(CODE "${code}" COMPONENT ${c})
 endfunction()
 
-veter_install_component(relay
-  "${PROJECT_SOURCE_DIR}/scripts/firewall-ufw.sh" "${PROJECT_SOURCE_DIR}/scripts/view_stream.sh")
+if(VETER_WITH_RELAY)
+  veter_install_component(relay
+    "${PROJECT_SOURCE_DIR}/scripts/firewall-ufw.sh" "${PROJECT_SOURCE_DIR}/scripts/view_stream.sh")
+endif()
 veter_install_component(publisher "${PROJECT_SOURCE_DIR}/scripts/start_camera.sh")
 
 # ---------------------------------------------------------------------------------------------
@@ -107,7 +109,7 @@ function(veter_write_maintainer_scripts c)
   set(dir "${_veter_pkg_staging}/debian-${c}")
   file(MAKE_DIRECTORY "${dir}")
   file(WRITE "${dir}/conffiles" "/etc/veter/${c}.yml\n")
-  file(WRITE "${dir}/postinst" "#!/bin/sh
+  file(WRITE "${dir}/src/postinst" "#!/bin/sh
 # ${pkg} postinst: create the service user and tell systemd about the unit.
 # Nothing is enabled or started here; an upgrade restarts the service only if it was running.
 set -e
@@ -127,7 +129,7 @@ if [ \"$1\" = configure ]; then
 fi
 exit 0
 ")
-  file(WRITE "${dir}/prerm" "#!/bin/sh
+  file(WRITE "${dir}/src/prerm" "#!/bin/sh
 # ${pkg} prerm: on removal, stop and disable the service (it would lose its binary).
 set -e
 if [ \"$1\" = remove ] && [ -d /run/systemd/system ]; then
@@ -135,7 +137,7 @@ if [ \"$1\" = remove ] && [ -d /run/systemd/system ]; then
 fi
 exit 0
 ")
-  file(WRITE "${dir}/postrm" "#!/bin/sh
+  file(WRITE "${dir}/src/postrm" "#!/bin/sh
 # ${pkg} postrm: forget the unit. The veter user and /etc/veter are kept (Debian policy).
 set -e
 if [ \"$1\" = remove ] || [ \"$1\" = purge ]; then
@@ -145,9 +147,10 @@ if [ \"$1\" = remove ] || [ \"$1\" = purge ]; then
 fi
 exit 0
 ")
+  # Copied to make them executable (file(CHMOD) needs CMake 3.19).
   foreach(f postinst prerm postrm)
-    file(CHMOD "${dir}/${f}" PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
-                                         WORLD_READ WORLD_EXECUTE)
+    file(COPY "${dir}/src/${f}" DESTINATION "${dir}"
+         FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
   endforeach()
   set(VETER_CONTROL_${c} "${dir}/conffiles;${dir}/postinst;${dir}/prerm;${dir}/postrm" PARENT_SCOPE)
 endfunction()
@@ -167,7 +170,15 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_INSTALL_PREFIX "/usr")
-set(CPACK_COMPONENTS_ALL relay publisher)
+if(VETER_WITH_RELAY)
+  set(CPACK_COMPONENTS_ALL relay publisher)
+else()
+  set(CPACK_COMPONENTS_ALL publisher)
+endif()
+# A cross build packages for its target (dpkg's name for the CPU).
+if(CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_PROCESSOR STREQUAL "aarch64")
+  set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE arm64)
+endif()
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
@@ -195,10 +206,14 @@ set(CPACK_DEBIAN_PUBLISHER_PACKAGE_NAME "veter-publisher")
 set(CPACK_DEBIAN_PUBLISHER_DESCRIPTION
     "veter-publisher captures from a Jetson CSI camera (Argus), a V4L2 device or a test pattern, encodes H.264
 (hardware first) and sends it to the relay. Runs as the systemd unit veter-publisher.")
+# The publisher needs GStreamer 1.18 (Ubuntu 22.04 / JetPack 6 has 1.20); these names exist on
+# Debian 11/12 and Ubuntu 22.04 alike (tests/ship/robot_package_test.cpp checks the arm64 package).
 set(CPACK_DEBIAN_PUBLISHER_PACKAGE_DEPENDS
-    "adduser, gstreamer1.0-plugins-base (>= 1.22), gstreamer1.0-plugins-good (>= 1.22), gstreamer1.0-plugins-bad (>= 1.22), gstreamer1.0-plugins-ugly (>= 1.22)")
+    "adduser, gstreamer1.0-plugins-base (>= 1.18), gstreamer1.0-plugins-good (>= 1.18), gstreamer1.0-plugins-bad (>= 1.18), gstreamer1.0-plugins-ugly (>= 1.18)")
 # gstreamer1.0-x: clockoverlay (pango), used only by the test pattern source.
-set(CPACK_DEBIAN_PUBLISHER_PACKAGE_RECOMMENDS "gstreamer1.0-x")
+# nvidia-l4t-gstreamer: nvarguscamerasrc, nvvidconv, nvv4l2h264enc on a Jetson (from NVIDIA's L4T
+# apt repository, not Debian/Ubuntu: recommended, so the package also installs elsewhere).
+set(CPACK_DEBIAN_PUBLISHER_PACKAGE_RECOMMENDS "gstreamer1.0-x, nvidia-l4t-gstreamer")
 set(CPACK_DEBIAN_PUBLISHER_PACKAGE_CONTROL_EXTRA "${VETER_CONTROL_publisher}")
 
 include(CPack)
