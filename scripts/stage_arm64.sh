@@ -41,8 +41,9 @@ dpkg --print-foreign-architectures | grep -qx arm64 || cant_run "dpkg has no arm
   cant_run "libgstreamer1.0-dev:arm64 is not installed (scripts/deps.sh)"
 smoke_bin="$root/$host_build/tests/relay/test_foreign_publisher_e2e"
 deb_test_bin="$root/$host_build/tests/ship/test_robot_package"
-[ -x "$smoke_bin" ] && [ -x "$deb_test_bin" ] ||
+if [ ! -x "$smoke_bin" ] || [ ! -x "$deb_test_bin" ]; then
   cant_run "the host build $host_build/ lacks test_foreign_publisher_e2e or test_robot_package (scripts/build.sh release)"
+fi
 
 cache="${VETER_CHROOT_CACHE:-/var/cache/veter}"
 mkdir -p "$cache"
@@ -55,7 +56,9 @@ versions=()
 for p in "${OVERLAY_DEVS[@]}"; do
   # The version of the arm64 runtime library already installed decides (Multi-Arch: same pins it).
   v="$(apt-cache policy "$p:arm64" | awk '/Candidate:/ {print $2}')"
-  [ -n "$v" ] && [ "$v" != "(none)" ] || cant_run "apt knows no $p:arm64 (apt-get update; scripts/deps.sh)"
+  if [ -z "$v" ] || [ "$v" = "(none)" ]; then
+    cant_run "apt knows no $p:arm64 (apt-get update; scripts/deps.sh)"
+  fi
   versions+=("$p=$v")
 done
 key="$(printf '%s\n' "${versions[@]}" | sha256sum | cut -c1-12)"
@@ -63,6 +66,7 @@ overlay="$cache/arm64-dev-$key"
 if [ ! -f "$overlay/.veter-ready" ]; then
   echo "arm64 stage: unpacking ${versions[*]} into $overlay"
   rm -rf "$overlay.tmp" && mkdir -p "$overlay.tmp/debs"
+  chown _apt "$overlay.tmp/debs" 2>/dev/null || true  # apt-get download's sandbox user
   wanted=()
   for v in "${versions[@]}"; do wanted+=("${v%%=*}:arm64=${v#*=}"); done
   (cd "$overlay.tmp/debs" && apt-get download -q "${wanted[@]}" >/dev/null)
@@ -78,11 +82,16 @@ if [ ! -f "$overlay/.veter-ready" ]; then
   for link in "$lib"/*.so; do
     base="$(basename "$link")"
     rm -f "$link"
+    first=""
     for real in /usr/lib/aarch64-linux-gnu/"$base".*; do
-      [ -e "$real" ] || cant_run "the arm64 runtime library for $base is not installed (scripts/deps.sh)"
+      [ -e "$real" ] || continue
       ln -sf "$real" "$lib/$(basename "$real")"
+      first="${first:-$real}"
     done
-    ln -sf "$(ls /usr/lib/aarch64-linux-gnu/"$base".* | head -1)" "$link"
+    # A library the publisher does not link (e.g. libgstgl) may have no runtime installed: no link.
+    if [ -n "$first" ]; then
+      ln -sf "$first" "$link"
+    fi
   done
   touch "$overlay.tmp/.veter-ready"
   mv "$overlay.tmp" "$overlay"

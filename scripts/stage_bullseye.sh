@@ -46,8 +46,9 @@ CLI11_DEB=libcli11-dev
 command -v debootstrap >/dev/null || cant_run "debootstrap is not installed (scripts/deps.sh installs it)"
 relay_bin="$root/$host_build/src/relay/veter-relay"
 smoke_bin="$root/$host_build/tests/relay/test_foreign_publisher_e2e"
-[ -x "$relay_bin" ] && [ -x "$smoke_bin" ] ||
+if [ ! -x "$relay_bin" ] || [ ! -x "$smoke_bin" ]; then
   cant_run "the host build $host_build/ has no veter-relay or test_foreign_publisher_e2e (run scripts/build.sh release)"
+fi
 
 # The Debian mirror apt already uses: the first deb822 URIs (or one-line 'deb' URL) of the main archive.
 mirror="${VETER_DEBIAN_MIRROR:-}"
@@ -71,46 +72,60 @@ mkdir -p "$cache"
 exec 9>"$cache/.$SUITE.lock"
 flock 9
 
-t0=$(date +%s)
-if [ ! -f "$chroot_dir/.veter-ready" ]; then
-  echo "bullseye stage: debootstrap $SUITE from $mirror into $chroot_dir (cold cache)"
-  rm -rf "$chroot_dir.tmp"
-  # A failed debootstrap leaves only the .tmp directory behind; the next run starts it again.
-  include="$(IFS=,; echo "${PACKAGES[*]}")"
-  if ! debootstrap --variant=minbase --include="$include" "$SUITE" "$chroot_dir.tmp" "$mirror" \
-      >"$cache/$SUITE-debootstrap.log" 2>&1; then
-    tail -20 "$cache/$SUITE-debootstrap.log" >&2
-    echo "bullseye stage: debootstrap failed (log: $cache/$SUITE-debootstrap.log)" >&2
-    exit 1
-  fi
-  (cd "$chroot_dir.tmp/tmp" && apt-get download -q "$CLI11_DEB=$cli11_version" >/dev/null)
-  chroot "$chroot_dir.tmp" sh -c 'dpkg -i /tmp/*.deb && rm -f /tmp/*.deb' >>"$cache/$SUITE-debootstrap.log" 2>&1
-  touch "$chroot_dir.tmp/.veter-ready"
-  mv "$chroot_dir.tmp" "$chroot_dir"
-else
-  echo "bullseye stage: reusing $chroot_dir"
-fi
-echo "bullseye stage: chroot ready in $(( $(date +%s) - t0 )) s"
-
-# Mounts: /proc, /sys, /dev, the sources read-only at /veter/src; always unmounted.
+# Mounts inside a chroot, always unmounted on exit (also when a step fails).
 mounted=()
 cleanup() {
   local i
   for (( i=${#mounted[@]}-1; i>=0; i-- )); do
     umount -l "${mounted[$i]}" 2>/dev/null || true
   done
+  mounted=()
 }
 trap cleanup EXIT
-mnt() {  # mnt <target inside chroot> <mount args...>
-  mkdir -p "$chroot_dir$1"
-  mount "${@:2}" "$chroot_dir$1"
-  mounted+=("$chroot_dir$1")
+mnt() {  # mnt <chroot> <target inside chroot> <mount args...>
+  mkdir -p "$1$2"
+  mount "${@:3}" "$1$2"
+  mounted+=("$1$2")
 }
-mnt /proc -t proc proc
-mnt /sys -t sysfs sysfs
-mnt /dev --bind /dev
-mnt /dev/pts --bind /dev/pts
-mnt /veter/src --bind "$root"
+
+t0=$(date +%s)
+if [ ! -f "$chroot_dir/.veter-ready" ]; then
+  echo "bullseye stage: debootstrap $SUITE from $mirror into $chroot_dir (cold cache)"
+  tmp="$chroot_dir.tmp"
+  log="$cache/$SUITE-debootstrap.log"
+  rm -rf "$tmp"
+  # A failed run leaves only the .tmp directory behind; the next run starts again.
+  # minbase, then apt inside: debootstrap's own resolver does not follow "a | b" alternatives.
+  if ! debootstrap --variant=minbase "$SUITE" "$tmp" "$mirror" >"$log" 2>&1; then
+    tail -20 "$log" >&2
+    echo "bullseye stage: debootstrap failed (log: $log)" >&2
+    exit 1
+  fi
+  cp /etc/resolv.conf "$tmp/etc/resolv.conf"
+  mnt "$tmp" /proc -t proc proc
+  chown _apt "$tmp/tmp" 2>/dev/null || true  # apt-get download's sandbox user
+  (cd "$tmp/tmp" && apt-get download -q "$CLI11_DEB=$cli11_version" >/dev/null)
+  if ! chroot "$tmp" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin DEBIAN_FRONTEND=noninteractive sh -c "
+      apt-get update -q && apt-get install -y -q --no-install-recommends ${PACKAGES[*]} &&
+      dpkg -i /tmp/*.deb && rm -f /tmp/*.deb && apt-get clean" >>"$log" 2>&1; then
+    tail -20 "$log" >&2
+    echo "bullseye stage: installing the build dependencies failed (log: $log)" >&2
+    exit 1
+  fi
+  cleanup
+  touch "$tmp/.veter-ready"
+  mv "$tmp" "$chroot_dir"
+else
+  echo "bullseye stage: reusing $chroot_dir"
+fi
+echo "bullseye stage: chroot ready in $(( $(date +%s) - t0 )) s"
+
+# /proc, /sys, /dev and the sources read-only at /veter/src.
+mnt "$chroot_dir" /proc -t proc proc
+mnt "$chroot_dir" /sys -t sysfs sysfs
+mnt "$chroot_dir" /dev --bind /dev
+mnt "$chroot_dir" /dev/pts --bind /dev/pts
+mnt "$chroot_dir" /veter/src --bind "$root"
 mount -o remount,bind,ro "$chroot_dir/veter/src"
 mkdir -p "$chroot_dir/tmp" && chmod 1777 "$chroot_dir/tmp"
 
