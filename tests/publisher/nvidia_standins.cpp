@@ -52,8 +52,7 @@ GstCaps* with_features(GstCaps* caps, bool nvmm) {
   GstCaps* out = gst_caps_copy(caps);
   for (guint i = 0; i < gst_caps_get_size(out); ++i) {
     gst_caps_set_features(out, i,
-                          nvmm ? gst_caps_features_new("memory:NVMM", nullptr)
-                               : gst_caps_features_new_empty());
+                          gst_caps_features_new(nvmm ? "memory:NVMM" : GST_CAPS_FEATURE_MEMORY_SYSTEM_MEMORY, nullptr));
   }
   return out;
 }
@@ -158,7 +157,8 @@ void standin_set_property(GObject* obj, guint, const GValue* value, GParamSpec* 
   const std::string name = g_param_spec_get_name(pspec);
   if (spec_of(obj)->kind == Kind::enc) {
     if (name == "bitrate") {
-      g_object_set(in, "bitrate", std::max(1U, g_value_get_uint(value) / 1000U), nullptr);
+      // x264enc takes kbit/s, at most 2048000.
+      g_object_set(in, "bitrate", std::clamp(g_value_get_uint(value) / 1000U, 1U, 2048000U), nullptr);
     } else if (name == "iframeinterval" && g_value_get_uint(value) > 0) {
       g_object_set(in, "key-int-max", g_value_get_uint(value), nullptr);
     }
@@ -214,7 +214,8 @@ void standin_instance_init(GTypeInstance* instance, gpointer klass) {
     case Kind::argus: {
       GstElement* src = make("videotestsrc");
       if (src != nullptr) {
-        g_object_set(src, "is-live", TRUE, "pattern", 18 /* ball */, nullptr);
+        g_object_set(src, "is-live", TRUE, nullptr);
+        gst_util_set_object_arg(G_OBJECT(src), "pattern", "ball");
       }
       chain = {src, make_relabel(true)};
       keep = src;
