@@ -23,6 +23,9 @@ struct IngestConfig {
   std::vector<common::Cidr> allow_from;  // empty = anyone
   common::Duration timeout = 5s;         // no packets for this long -> not ready
   common::Duration jitter_buffer = 0ms;  // 0 = no reordering buffer (lowest latency)
+  bool nack = true;                      // ask for lost packets (RFC 4585 NACK), accept RTX (RFC 4588)
+  int rtx_payload_type = 97;             // the publisher's retransmissions (apt = payload_type)
+  common::Duration repair_window = 0ms;  // longest hold for a missing packet; 0 = auto from the RTT
   std::string srtp_key_file;             // issue 6: non-empty = accept only SRTP/SRTCP with this key
   bool operator==(const IngestConfig&) const = default;
 };
@@ -37,6 +40,8 @@ struct PathConfig {
   /// (keep the session, new SPS in-band) or "reconnect" (their sessions end, so
   /// players that cannot switch size in-stream reopen and get the new size).
   std::string on_size_change = "continue";
+  /// Per-path rtsp.viewer_max_delay; 0 = the rtsp one.
+  common::Duration viewer_max_delay = 0ms;
   bool operator==(const PathConfig&) const = default;
 };
 
@@ -61,6 +66,7 @@ struct RtspConfig {
   std::vector<std::string> transports{"tcp", "udp"};
   PortRange udp_port_range;
   common::Duration session_timeout = 60s;
+  common::Duration viewer_max_delay = 200ms;  // a viewer further behind skips to the next keyframe
   common::Duration viewer_max_lag = 2s;  // a viewer whose backlog is older than this is dropped
   int viewer_max_backlog_kb = 4096;     // ... or larger than this
   // issue 6: security
