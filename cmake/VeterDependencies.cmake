@@ -26,6 +26,8 @@ veter_pkg_check(GSTPLUGINS libgstreamer-plugins-base1.0-dev gstreamer-app-1.0 gs
                 gstreamer-video-1.0 gstreamer-sdp-1.0 gstreamer-rtsp-1.0)
 veter_pkg_check(GSTRTSPSERVER libgstrtspserver-1.0-dev gstreamer-rtsp-server-1.0)
 veter_pkg_check(GSTCODECPARSERS libgstreamer-plugins-bad1.0-dev gstreamer-codecparsers-1.0)
+# The relay's WebRTC (WHEP) viewers: webrtcbin's library (runtime: gstreamer1.0-nice for ICE).
+veter_pkg_check(GSTWEBRTC libgstreamer-plugins-bad1.0-dev gstreamer-webrtc-1.0)
 veter_pkg_check(GLIB libglib2.0-dev glib-2.0 gobject-2.0 gio-2.0 gio-unix-2.0)
 veter_pkg_check(SOUP libsoup-3.0-dev libsoup-3.0)
 veter_pkg_check(SYSTEMD libsystemd-dev libsystemd)

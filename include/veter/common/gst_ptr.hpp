@@ -40,6 +40,14 @@ struct GHashTableUnref {
 struct GStrvFree {
   void operator()(gchar** v) const noexcept { g_strfreev(v); }
 };
+/// Calls a library's own free function (whatever it returns).
+template <auto Free>
+struct FnFree {
+  template <typename T>
+  void operator()(T* p) const noexcept {
+    Free(p);
+  }
+};
 }  // namespace detail
 
 /// Owning pointer to a GstObject (elements, pads, buses, clocks, rtsp objects...).
@@ -67,6 +75,10 @@ using MainLoopPtr = std::unique_ptr<GMainLoop, detail::GMainLoopUnref>;
 using GBytesPtr = std::unique_ptr<GBytes, detail::GBytesUnref>;
 using GHashTablePtr = std::unique_ptr<GHashTable, detail::GHashTableUnref>;
 using GStrvPtr = std::unique_ptr<gchar*, detail::GStrvFree>;
+/// Owning pointer for a boxed type with its own free function, e.g.
+/// FreePtr<GstSDPMessage, gst_sdp_message_free>.
+template <typename T, auto Free>
+using FreePtr = std::unique_ptr<T, detail::FnFree<Free>>;
 
 /// Take ownership of a newly created GstObject, sinking its floating reference.
 /// This is the only place in the project where floating references are sunk.
