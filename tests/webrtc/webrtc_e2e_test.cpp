@@ -49,11 +49,14 @@ struct WebrtcRelay {
   int ingest = free_udp_port(true);
   int whep = free_tcp_port();
   int ice = free_udp_port();
+  int api = free_tcp_port();
+  int metrics = free_tcp_port();
   std::unique_ptr<Process> proc;
 
   explicit WebrtcRelay(const std::string& extra_webrtc = "", const std::string& extra_rtsp = "") {
     const int udp_min = free_udp_port(true);
-    const std::string cfg = "api: {enabled: false}\nmetrics: {enabled: false}\nstats_interval: 1s\n"
+    const std::string cfg = "api: {listen: \"127.0.0.1:" + std::to_string(api) + "\"}\nmetrics: {listen: \"127.0.0.1:" +
+                            std::to_string(metrics) + "\"}\nstats_interval: 1s\n"
                             "rtsp:\n  listen: \"127.0.0.1:" + std::to_string(free_tcp_port()) +
                             "\"\n  udp_port_range: \"" + std::to_string(udp_min) + "-" + std::to_string(udp_min + 1) +
                             "\"\n" + extra_rtsp +
@@ -165,6 +168,26 @@ TEST(WebrtcE2e, ChromiumPlaysAtThePublishersSizeAndAcrossAPublisherRestart) {
   // Playback continued in the same WebRTC session (no reconnect was needed).
   EXPECT_EQ(browser.last().value("connects", 0), 1);
   EXPECT_TRUE(std::filesystem::exists(shot));
+
+  // The session in the API and the metrics; then kicked through the API.
+  const std::string api = "http://127.0.0.1:" + std::to_string(relay.api);
+  const auto list = run_command({"/usr/bin/curl", "-sS", "-m", "10", api + "/v3/webrtcsessions/list"});
+  ASSERT_EQ(list.status, 0) << list.err;
+  const auto j = nlohmann::json::parse(list.out, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << list.out;
+  ASSERT_EQ(j.value("itemCount", 0), 1) << list.out;
+  const auto item = j["items"][0];
+  EXPECT_EQ(item.value("path", ""), "camera");
+  EXPECT_EQ(item.value("state", ""), "read");
+  EXPECT_GT(item.value("bytesSent", 0LL), 10000);
+  const auto metrics =
+      run_command({"/usr/bin/curl", "-sS", "-m", "10", "http://127.0.0.1:" + std::to_string(relay.metrics) + "/metrics"});
+  EXPECT_NE(metrics.out.find("webrtc_sessions{id=\"" + item.value("id", "") + "\""), std::string::npos) << metrics.out;
+  EXPECT_NE(metrics.out.find("webrtc_sessions_bytes_sent{"), std::string::npos);
+  const auto kick = run_command({"/usr/bin/curl", "-sS", "-m", "10", "-o", "/dev/null", "-w", "%{http_code}", "-X",
+                                 "POST", api + "/v3/webrtcsessions/kick/" + item.value("id", "")});
+  EXPECT_EQ(kick.out, "200");
+  EXPECT_TRUE(relay.proc->wait_for_output("kicked through the API", 10s));
   EXPECT_TRUE(relay.proc->running());
 }
 

@@ -36,6 +36,7 @@ class Relay final : public RelayModel {
   [[nodiscard]] std::vector<PathSnapshot> paths() const override;
   [[nodiscard]] std::vector<SessionSnapshot> sessions() const override;
   bool kick(const std::string& session_id) override;
+  [[nodiscard]] bool webrtc_enabled() const override { return cfg_.webrtc.enabled; }
   [[nodiscard]] std::vector<WebrtcSessionSnapshot> webrtc_sessions() const override;
   bool kick_webrtc(const std::string& session_id) override;
   /// The WHEP listener's port (0 when webrtc is disabled).

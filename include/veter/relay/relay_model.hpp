@@ -83,6 +83,8 @@ class RelayModel {
   [[nodiscard]] virtual std::vector<SessionSnapshot> sessions() const = 0;
   /// Disconnect one RTSP session; false when no such session exists.
   virtual bool kick(const std::string& session_id) = 0;
+  /// True when the WHEP listener is configured (webrtc.enabled).
+  [[nodiscard]] virtual bool webrtc_enabled() const { return false; }
   /// WebRTC (WHEP) viewers; none when webrtc is disabled.
   [[nodiscard]] virtual std::vector<WebrtcSessionSnapshot> webrtc_sessions() const { return {}; }
   /// Close one WebRTC session; false when no such session exists.

@@ -15,7 +15,13 @@
 
   const state = window.veter = {
     state: 'connecting', error: '', connects: 0, failures: 0, stats: {}, statsHistory: [],
+    // Milliseconds since the script started (performance.now): the first join's milestones.
+    timing: { start: performance.now() },
   };
+  function mark(name) { if (state.timing[name] === undefined) state.timing[name] = performance.now() - state.timing.start; }
+  // The first decoded frame shown (requestVideoFrameCallback where available, else 'loadeddata').
+  if (video.requestVideoFrameCallback) video.requestVideoFrameCallback(() => mark('firstFrame'));
+  else video.addEventListener('loadeddata', () => mark('firstFrame'), { once: true });
   let auth = '';
   if (params.get('token')) auth = 'Bearer ' + params.get('token');
   else if (params.get('user')) auth = 'Basic ' + btoa(params.get('user') + ':' + (params.get('pass') || ''));
@@ -86,6 +92,7 @@
       if (pc !== mine) return;
       if (pc.connectionState === 'connected') {
         state.state = 'playing'; state.connects += 1; state.failures = 0; show('');
+        mark('connected');
       } else if (pc.connectionState === 'failed' || pc.connectionState === 'closed') {
         retry('connection ' + pc.connectionState);
       } else if (pc.connectionState === 'disconnected') {
@@ -95,6 +102,7 @@
     };
     const offer = await pc.createOffer();
     await pc.setLocalDescription(offer);
+    mark('offer');
     let res;
     try {
       res = await fetch(whepUrl, { method: 'POST', headers: headers({ 'Content-Type': 'application/sdp' }), body: offer.sdp });
@@ -118,6 +126,7 @@
       retry(state.error);
       return;
     }
+    mark('answer');
     session = new URL(res.headers.get('Location'), location.href).toString();
     await pc.setRemoteDescription({ type: 'answer', sdp: await res.text() });
     if (early.length) trickle(early.splice(0));
