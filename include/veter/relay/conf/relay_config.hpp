@@ -33,6 +33,10 @@ struct PathConfig {
   int max_readers = 0;  // 0 = unlimited
   std::string run_on_ready;
   std::string run_on_not_ready;
+  /// What viewers get when the publisher's picture size changes: "continue"
+  /// (keep the session, new SPS in-band) or "reconnect" (their sessions end, so
+  /// players that cannot switch size in-stream reopen and get the new size).
+  std::string on_size_change = "continue";
   bool operator==(const PathConfig&) const = default;
 };
 
@@ -93,6 +97,11 @@ struct WebrtcConfig {
   common::Duration session_timeout = 15s;     // a session not connected this long after its answer is closed
   bool operator==(const WebrtcConfig&) const = default;
 };
+
+/// The transports viewers are really offered: rtsp.transports, without `udp`
+/// when rtsp.tls is set (RTSPS carries the video inside the TLS connection;
+/// plain RTP over UDP would put it in the clear, so a UDP SETUP gets 461).
+[[nodiscard]] std::vector<std::string> served_transports(const RtspConfig& rtsp);
 
 struct HttpListenerConfig {
   bool enabled = true;

@@ -50,6 +50,8 @@ class RtspServer {
   [[nodiscard]] std::vector<std::string> reader_ids(const std::string& path) const;
   [[nodiscard]] int bound_port() const;
   bool kick(const std::string& session_id);
+  /// Main loop: end every session on `path` (as kick); returns how many.
+  std::size_t end_sessions_of(const std::string& path);
 
  private:
   struct Session;
