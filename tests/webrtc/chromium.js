@@ -17,16 +17,17 @@ const FLAGS = [
   '--disable-backgrounding-occluded-windows',
 ];
 
+/// `profileParent`: where the fresh profile goes (a caller's temp dir that it removes itself).
 /// Resolves to {browser, close}; rejects with an Error whose message starts with
 /// "cannot-start" when Chromium does not start, "no-puppeteer" when puppeteer-core is missing.
-async function launch({ exe, ignoreCert } = {}) {
+async function launch({ exe, ignoreCert, profileParent } = {}) {
   let puppeteer;
   try {
     puppeteer = require('puppeteer-core');
   } catch (e) {
     throw new Error('no-puppeteer puppeteer-core is not installed (run scripts/deps.sh): ' + e.message);
   }
-  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'veter-chromium-'));
+  const profile = fs.mkdtempSync(path.join(profileParent || os.tmpdir(), 'veter-chromium-'));
   const args = FLAGS.concat(['--user-data-dir=' + profile]);
   if (ignoreCert) args.push('--ignore-certificate-errors');
   let browser;
@@ -40,7 +41,12 @@ async function launch({ exe, ignoreCert } = {}) {
   }
   const close = async () => {
     try { await browser.close(); } catch (e) { /* already gone */ }
-    fs.rmSync(profile, { recursive: true, force: true });
+    // Chromium's helper processes may still be writing into the profile for a moment.
+    try {
+      fs.rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    } catch (e) {
+      console.log('warning: could not remove ' + profile + ': ' + e.message);
+    }
   };
   return { browser, close };
 }

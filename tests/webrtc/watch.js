@@ -5,6 +5,7 @@
 // (tests/webrtc/webrtc_e2e_test.cpp).
 //
 //   node watch.js --url URL [--seconds N] [--screenshot FILE] [--screenshot-after-frames N] [--ignore-cert]
+//                 [--profile-parent DIR]
 //
 // Exit codes: 0 done (or SIGTERM), 2 bad arguments, 3 Chromium cannot start
 // (the test skips then), 4 page error, 5 puppeteer-core missing (scripts/deps.sh installs it).
@@ -25,7 +26,7 @@ async function main() {
   const shotAfter = Number(arg('screenshot-after-frames', 30));
   let chrome;
   try {
-    chrome = await launch({ ignoreCert: arg('ignore-cert', false) });
+    chrome = await launch({ ignoreCert: arg('ignore-cert', false), profileParent: arg('profile-parent', undefined) });
   } catch (e) {
     const cannot = e.message.startsWith('cannot-start');
     console.log(cannot ? e.message : 'error ' + e.message);

@@ -73,11 +73,14 @@ struct WebrtcRelay {
 class Browser {
  public:
   Browser(const std::string& url, int seconds, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> argv{node_binary(), kWatch, "--url", url, "--seconds", std::to_string(seconds)};
+    // The Chromium profile goes into this browser's own temp dir, removed with it
+    // even when Chromium is killed before it could clean up.
+    std::vector<std::string> argv{node_binary(), kWatch, "--url", url, "--seconds", std::to_string(seconds),
+                                  "--profile-parent", profiles_.path()};
     argv.insert(argv.end(), extra.begin(), extra.end());
     proc_ = std::make_unique<Process>(argv);
   }
-  ~Browser() { proc_->stop(5000ms); }
+  ~Browser() { proc_->stop(10000ms); }
   Browser(const Browser&) = delete;
   Browser& operator=(const Browser&) = delete;
 
@@ -126,6 +129,7 @@ class Browser {
   [[nodiscard]] Process& process() { return *proc_; }
 
  private:
+  TempDir profiles_;  // declared before proc_: outlives the process
   std::unique_ptr<Process> proc_;
 };
 
