@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "veter/common/gst_ptr.hpp"
+#include "veter/common/listen_watch.hpp"
 #include "veter/relay/conf/relay_config.hpp"
 #include "veter/relay/relay_model.hpp"
 #include "veter/relay/serve/rtsp_security.hpp"
@@ -75,7 +76,9 @@ class RtspServer {
   std::vector<MountTarget> mounts_;
   common::GstPtr<GstRTSPServer> server_;
   common::GstPtr<GstRTSPSessionPool> pool_;
-  common::SourceId server_source_;
+  common::GObjectPtr<GSocket> listen_socket_;
+  std::unique_ptr<common::ListenWatch> accept_watch_;  // accepts through gst_rtsp_server_io_func
+  std::uint64_t connected_ = 0;                        // client-connected emissions
   common::SourceId pool_source_;
   common::SignalConnection client_connected_;
   common::SignalConnection session_removed_;
