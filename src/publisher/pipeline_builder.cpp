@@ -88,11 +88,12 @@ std::string source_part(const PublisherConfig& cfg, const Selection& sel) {
       }
       return fmt::format("v4l2src name={} device={} ! video/x-raw,{}", element::source, sel.device, raw_caps(cfg));
     case SourceKind::test:
-      // A moving ball and a wall clock: frozen video is visible at a glance.
+      // A moving ball (or fresh noise every frame) and a wall clock: frozen video is visible at
+      // a glance. The ball compresses far below any useful bitrate; snow needs all of it.
       return fmt::format(
-          "videotestsrc name={} is-live=true pattern=ball ! video/x-raw,{} ! "
+          "videotestsrc name={} is-live=true pattern={} ! video/x-raw,{} ! "
           "clockoverlay time-format=\"%Y-%m-%d %H:%M:%S\" halignment=right valignment=top",
-          element::source, raw_caps(cfg));
+          element::source, cfg.test_pattern, raw_caps(cfg));
   }
   return {};
 }
@@ -113,7 +114,12 @@ std::string convert_part(const Selection& sel, const EncoderSettings& enc) {
 }  // namespace
 
 std::string build_pipeline_description(const PublisherConfig& cfg, const Selection& sel) {
-  const EncoderSettings enc = encoder_settings(cfg, sel.encoder);
+  EncoderSettings enc = encoder_settings(cfg, sel.encoder);
+  if (sel.source == SourceKind::test && cfg.test_pattern == "snow" && sel.encoder == EncoderKind::x264enc) {
+    // Fresh noise every frame looks like a scene change to x264, which would then make every
+    // few frames an IDR; a camera does not, so neither does the test source.
+    enc.properties += " option-string=scenecut=0";
+  }
   const int rtp_port = cfg.destination.port;
   const int local = cfg.local_port;
   const std::string& host = cfg.destination.host;

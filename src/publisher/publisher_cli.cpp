@@ -16,6 +16,8 @@ void add_publisher_options(CLI::App& app, PublisherCli& cli) {
   app.add_option("--port", cli.port, "Relay UDP port (overrides destination port)")->type_name("PORT");
   app.add_option("--source", cli.source, "auto | argus | v4l2 | test");
   app.add_option("--device", cli.device, "Argus sensor id, or /dev/videoN for v4l2");
+  app.add_option("--test-pattern", cli.test_pattern,
+                 "With --source test: ball (compresses far below the bitrate) | snow (needs the bitrate)");
   app.add_option("--encoder", cli.encoder,
                  "auto | nvv4l2h264enc | v4l2h264enc | vah264enc | x264enc | openh264enc");
   app.add_option("--size", cli.size, "Video size WxH (overrides the positional WxH)")->type_name("WxH");
@@ -93,6 +95,12 @@ PublisherConfig resolve_config(const PublisherCli& cli) {
   }
   if (cli.device) {
     cfg.device = *cli.device;
+  }
+  if (cli.test_pattern) {
+    if (!is_known_test_pattern(*cli.test_pattern)) {
+      throw ValueError(fmt::format("--test-pattern: \"{}\" is not a test pattern (ball, snow)", *cli.test_pattern));
+    }
+    cfg.test_pattern = *cli.test_pattern;
   }
   if (cli.encoder) {
     if (!is_known_encoder(*cli.encoder)) {

@@ -17,6 +17,7 @@ namespace {
 constexpr std::array<std::string_view, 4> kSources = {"auto", "argus", "v4l2", "test"};
 constexpr std::array<std::string_view, 6> kEncoders = {"auto",      "nvv4l2h264enc", "v4l2h264enc",
                                                        "vah264enc", "x264enc",       "openh264enc"};
+constexpr std::array<std::string_view, 2> kTestPatterns = {"ball", "snow"};
 
 void int_in(const YAML::Node& n, int& out, int lo, int hi) {
   if (!n.IsScalar()) {
@@ -31,6 +32,9 @@ bool is_known_source(const std::string& s) {
 }
 bool is_known_encoder(const std::string& e) {
   return std::find(kEncoders.begin(), kEncoders.end(), e) != kEncoders.end();
+}
+bool is_known_test_pattern(const std::string& p) {
+  return std::find(kTestPatterns.begin(), kTestPatterns.end(), p) != kTestPatterns.end();
 }
 
 namespace {
@@ -53,6 +57,14 @@ void apply_node(PublisherConfig& target, const YAML::Node& doc, const std::strin
     cfg.source = s;
   });
   r.read("device", cfg.device);
+  r.read_with("test_pattern", [&](const YAML::Node& n) {
+    std::string s;
+    common::from_yaml(n, s);
+    if (!is_known_test_pattern(s)) {
+      throw ValueError(fmt::format("\"{}\" is not a test pattern (ball, snow)", s));
+    }
+    cfg.test_pattern = s;
+  });
   r.read_with("width", [&](const YAML::Node& n) { int_in(n, cfg.width, 16, 8192); });
   r.read_with("height", [&](const YAML::Node& n) { int_in(n, cfg.height, 16, 8192); });
   r.read_with("fps", [&](const YAML::Node& n) { int_in(n, cfg.fps, 1, 240); });
@@ -111,6 +123,7 @@ std::string to_yaml(const PublisherConfig& cfg) {
   e << YAML::Key << "destination" << YAML::Value << cfg.destination.to_string();
   e << YAML::Key << "source" << YAML::Value << cfg.source;
   e << YAML::Key << "device" << YAML::Value << YAML::DoubleQuoted << cfg.device;
+  e << YAML::Key << "test_pattern" << YAML::Value << cfg.test_pattern;
   e << YAML::Key << "width" << YAML::Value << cfg.width;
   e << YAML::Key << "height" << YAML::Value << cfg.height;
   e << YAML::Key << "fps" << YAML::Value << cfg.fps;

@@ -18,7 +18,7 @@ struct Relay::Path {
 namespace {
 GstRTSPLowerTrans protocols_of(const RtspConfig& cfg) {
   int flags = 0;
-  for (const auto& t : cfg.transports) {
+  for (const auto& t : served_transports(cfg)) {
     flags |= t == "tcp" ? GST_RTSP_LOWER_TRANS_TCP : GST_RTSP_LOWER_TRANS_UDP;
   }
   return static_cast<GstRTSPLowerTrans>(flags);
@@ -43,6 +43,14 @@ Relay::Relay(RelayConfig cfg) : cfg_(std::move(cfg)) {
         ready_cb_(snapshot(*raw), ready);
       }
     });
+    if (pc.on_size_change == "reconnect") {
+      p->ingest->on_size_changed([this, name = pc.name](const std::string& change) {
+        const auto n = rtsp_->end_sessions_of(name);
+        spdlog::warn("path {}: resolution changed {}: ended {} viewer session(s) so players reopen at the new "
+                     "size (on_size_change: reconnect)",
+                     name, change, n);
+      });
+    }
     mounts.push_back(MountTarget{pc.name, pc.max_readers, p->ingest.get(), fanout});
     paths_.push_back(std::move(p));
   }

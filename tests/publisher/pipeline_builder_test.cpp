@@ -239,6 +239,20 @@ TEST(Builder, ConfigFlowsIntoTheDescription) {
             "rtpbin.recv_rtcp_sink_0");
 }
 
+TEST(Builder, TestPatternSnowReplacesTheBall) {
+  PublisherConfig cfg = default_cfg();
+  cfg.test_pattern = "snow";
+  Selection s;
+  s.source = SourceKind::test;
+  s.encoder = EncoderKind::x264enc;
+  const std::string d = build_pipeline_description(cfg, s);
+  EXPECT_NE(d.find("videotestsrc name=src is-live=true pattern=snow ! "), std::string::npos) << d;
+  EXPECT_EQ(d.find("pattern=ball"), std::string::npos) << d;
+  EXPECT_NE(d.find("threads=1 option-string=scenecut=0 ! "), std::string::npos) << d;  // no IDR every few frames
+  cfg.test_pattern = "ball";
+  EXPECT_EQ(build_pipeline_description(cfg, s).find("scenecut"), std::string::npos);
+}
+
 TEST(Builder, ArgusSensorIdAndV4l2DeviceAreUsed) {
   Selection a;
   a.source = SourceKind::argus;

@@ -57,7 +57,7 @@ TEST(PublisherCli, FlagsOverridePositionalsWhichOverrideTheFile) {
   EXPECT_EQ(positional.bitrate_kbps, 1500);
   const auto flags = parse({"--config", file, "1280x720", "25", "1500", "--size", "1920x1080", "--fps", "60",
                             "--bitrate", "4000", "--port", "7100", "--host", "b.example", "--local-port", "0",
-                            "--source", "test", "--encoder", "openh264enc"});
+                            "--source", "test", "--encoder", "openh264enc", "--test-pattern", "snow"});
   EXPECT_EQ(flags.width, 1920);
   EXPECT_EQ(flags.height, 1080);
   EXPECT_EQ(flags.fps, 60);
@@ -66,6 +66,7 @@ TEST(PublisherCli, FlagsOverridePositionalsWhichOverrideTheFile) {
   EXPECT_EQ(flags.local_port, 0);
   EXPECT_EQ(flags.source, "test");
   EXPECT_EQ(flags.encoder, "openh264enc");
+  EXPECT_EQ(flags.test_pattern, "snow");
 }
 
 struct BadArgs {
@@ -104,7 +105,8 @@ INSTANTIATE_TEST_SUITE_P(
                       BadArgs{{"--source", "test", "--port", "70000"}, "--port"},
                       BadArgs{{"--source", "test", "--port", "65535"}, "port+1"},
                       BadArgs{{"--source", "test", "--size", "641x480"}, "even"},
-                      BadArgs{{"--source", "test", "--fps", "0"}, "--fps"}));
+                      BadArgs{{"--source", "test", "--fps", "0"}, "--fps"},
+                      BadArgs{{"--source", "test", "--test-pattern", "smpte"}, "--test-pattern"}));
 
 TEST(PublisherCli, NegativeBitratePositionalIsRejected) {
   const auto r = run_command({VETER_PUBLISHER_BIN, "1280x720", "30", "-5", "--source", "test", "--local-port", "0"},

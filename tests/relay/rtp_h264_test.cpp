@@ -134,6 +134,27 @@ TEST(RtpRewriter, WrapsAndInsertsWithoutDuplicates) {
   EXPECT_EQ(c.timestamp, 0xFFFFFF00U + 6000U);
 }
 
+TEST(RtpRewriter, NextNamesThePacketAJoiningViewerGetsFirst) {
+  RtpRewriter rw(1, 500, 9000);
+  const std::int64_t ms = 1'000'000;
+  rw.map(7, 10, 0, 0);
+  // 20 ms after the last picture: the next number, the timestamp moved on by 20 ms.
+  auto n = rw.next(20 * ms);
+  EXPECT_EQ(n.seq, 501);
+  EXPECT_EQ(n.timestamp, 9000U + 1800U);
+  // Asking changes nothing: the inserted parameter sets take that number...
+  EXPECT_EQ(rw.next(20 * ms).seq, 501);
+  EXPECT_EQ(rw.insert(21 * ms).seq, 501);
+  // ...and the picture after them the one after.
+  EXPECT_EQ(rw.map(7, 11, 3000, 33 * ms).seq, 502);
+  // A steady 30 fps source: the next picture one interval (3000 ticks) later, whenever asked.
+  rw.map(7, 12, 6000, 66 * ms);
+  EXPECT_EQ(rw.next(70 * ms).timestamp, 9000U + 9000U);
+  EXPECT_EQ(rw.next(95 * ms).timestamp, 9000U + 9000U);
+  // After a pause of more than two intervals: the time since the last picture.
+  EXPECT_EQ(rw.next(166 * ms).timestamp, 9000U + 6000U + 9000U);
+}
+
 TEST(RtpRewriter, SameInstantSwitchStillAdvancesTheTimestamp) {
   RtpRewriter rw(1, 0, 100);
   rw.map(5, 10, 0, 0);

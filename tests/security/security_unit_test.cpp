@@ -136,7 +136,15 @@ INSTANTIATE_TEST_SUITE_P(
         BadSecDoc{"rtsp:\n  users:\n    - {user: a, pass: x, colour: red}\n", "colour: unknown key"},
         BadSecDoc{"rtsp:\n  users: {a: b}\n", "expected a list"},
         BadSecDoc{"rtsp:\n  tls: {cert_file: /x.pem}\n", "both cert_file and key_file"},
+        BadSecDoc{"rtsp:\n  transports: [udp]\n  tls: {cert_file: /x.pem, key_file: /k.pem}\n", "only tcp is served"},
         BadSecDoc{"rtsp:\n  idle_timeout: 10ms\n", "at least 500ms"}));
+
+TEST(RtspTls, UdpIsNotServedUnderTls) {
+  RtspConfig rtsp;
+  EXPECT_EQ(served_transports(rtsp), (std::vector<std::string>{"tcp", "udp"}));
+  rtsp.tls = {"/etc/cert.pem", "/etc/key.pem"};
+  EXPECT_EQ(served_transports(rtsp), (std::vector<std::string>{"tcp"})) << "RTP over UDP would be in the clear";
+}
 
 TEST(RtspAuthorization, RequestPathNameIsTheUrlsFirstSegment) {
   EXPECT_EQ(request_path_name("/camera"), "camera");

@@ -124,6 +124,27 @@ RawRtspClient::Response RawRtspClient::read_response(std::chrono::milliseconds t
   }
 }
 
+RawRtspClient::Interleaved RawRtspClient::read_interleaved(std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (true) {
+    if (buffer_.size() >= 4 && buffer_[0] == '$') {
+      const std::size_t len = (static_cast<unsigned char>(buffer_[2]) << 8) | static_cast<unsigned char>(buffer_[3]);
+      if (buffer_.size() >= 4 + len) {
+        Interleaved f;
+        f.channel = static_cast<unsigned char>(buffer_[1]);
+        f.data.assign(buffer_.begin() + 4, buffer_.begin() + static_cast<std::ptrdiff_t>(4 + len));
+        buffer_.erase(0, 4 + len);
+        return f;
+      }
+    } else if (!buffer_.empty() && buffer_[0] != '$') {
+      return {};  // an RTSP message, not data
+    }
+    if (!read_more(deadline)) {
+      return {};
+    }
+  }
+}
+
 bool RawRtspClient::drain_until_closed(std::chrono::milliseconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   char buf[65536];

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,12 @@ class RawRtspClient {
                    std::chrono::milliseconds timeout = std::chrono::seconds(10));
   /// Send raw bytes (for malformed requests) and read one response.
   Response raw(const std::string& bytes, std::chrono::milliseconds timeout = std::chrono::seconds(10));
+  struct Interleaved {
+    int channel = -1;  // -1: nothing arrived in time
+    std::vector<std::uint8_t> data;
+  };
+  /// The next interleaved frame ('$' channel length data) after the responses read so far.
+  Interleaved read_interleaved(std::chrono::milliseconds timeout);
   /// Read and discard everything until the server closes the connection (true) or the timeout.
   bool drain_until_closed(std::chrono::milliseconds timeout);
   [[nodiscard]] int fd() const { return fd_; }

@@ -11,14 +11,16 @@ void init_gstreamer_once() {
   std::call_once(once, [] { gst_init(nullptr, nullptr); });
 }
 
-RtspViewer::RtspViewer(std::string url, std::string protocols) : url_(std::move(url)), protocols_(std::move(protocols)) {
+RtspViewer::RtspViewer(std::string url, std::string protocols, int latency_ms)
+    : url_(std::move(url)), protocols_(std::move(protocols)), latency_ms_(latency_ms) {
   init_gstreamer_once();
 }
 
 RtspViewer::~RtspViewer() { stop(); }
 
 bool RtspViewer::start() {
-  const std::string desc = "rtspsrc name=src latency=0 protocols=" + protocols_ + " location=" + url_ +
+  const std::string latency = latency_ms_ == kDefaultLatency ? "" : " latency=" + std::to_string(latency_ms_);
+  const std::string desc = "rtspsrc name=src" + latency + " protocols=" + protocols_ + " location=" + url_ +
                            " ! rtph264depay ! h264parse ! avdec_h264 max-threads=1 "
                            "! appsink name=sink sync=false emit-signals=true max-buffers=2 drop=true";
   GError* err = nullptr;

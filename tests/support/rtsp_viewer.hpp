@@ -1,4 +1,4 @@
-// A real RTSP viewer for tests: rtspsrc (latency=0, TCP or UDP) -> rtph264depay
+// A real RTSP viewer for tests: rtspsrc (latency=0 unless told, TCP or UDP) -> rtph264depay
 // -> h264parse -> avdec_h264 -> appsink, in this process. It counts decoded
 // frames and reports the decoded size, end-of-stream and errors. Every wait is
 // bounded. Needs gst_init() (call veter::test::init_gstreamer_once()).
@@ -21,8 +21,10 @@ void init_gstreamer_once();
 
 class RtspViewer {
  public:
-  /// `protocols`: "tcp", "udp" or "tcp+udp" (rtspsrc's protocols property).
-  explicit RtspViewer(std::string url, std::string protocols = "tcp");
+  /// `protocols`: "tcp", "udp" or "tcp+udp" (rtspsrc's protocols property);
+  /// `latency_ms`: rtspsrc's latency, kDefaultLatency for its default (2000 ms).
+  static constexpr int kDefaultLatency = -1;
+  explicit RtspViewer(std::string url, std::string protocols = "tcp", int latency_ms = 0);
   ~RtspViewer();
   RtspViewer(const RtspViewer&) = delete;
   RtspViewer& operator=(const RtspViewer&) = delete;
@@ -49,6 +51,7 @@ class RtspViewer {
   static GstFlowReturn on_sample(GstElement* sink, gpointer self);
   std::string url_;
   std::string protocols_;
+  int latency_ms_;
   common::ElementPtr pipeline_;
   std::atomic<int> frames_{0};
   std::atomic<int> width_{0};

@@ -19,6 +19,7 @@ TEST(PublisherConfig, CheckConfigOutputLoadsBackToTheSame) {
   PublisherConfig cfg;
   cfg.width = 640;
   cfg.source = "test";
+  cfg.test_pattern = "snow";
   PublisherConfig again;
   publisher::apply_yaml(again, publisher::to_yaml(cfg), "dump");
   EXPECT_EQ(again, cfg);
@@ -53,6 +54,8 @@ INSTANTIATE_TEST_SUITE_P(
                "publisher.yml:1:14: destination: \"relay:70000\" is not a valid port"},
         BadDoc{"source: camera\n",
                "publisher.yml:1:9: source: \"camera\" is not a source (auto, argus, v4l2, test)"},
+        BadDoc{"test_pattern: smpte\n",
+               "publisher.yml:1:15: test_pattern: \"smpte\" is not a test pattern (ball, snow)"},
         BadDoc{"width: [1, 2]\n", "publisher.yml:1:8: width: expected a number"},
         BadDoc{"log_level: loud\n",
                "publisher.yml:1:12: log_level: \"loud\" is not a log level (trace, debug, info, warn, error)"},

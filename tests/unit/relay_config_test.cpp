@@ -72,6 +72,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadDoc{"rtsp: 5\n", "relay.yml:1:7: rtsp: expected a mapping of keys"},
         BadDoc{"paths:\n  a:\n    max_readers: x\n",
                "relay.yml:3:18: paths.a.max_readers: \"x\" is not a whole number"},
+        BadDoc{"paths:\n  a:\n    on_size_change: restart\n",
+               "relay.yml:3:21: paths.a.on_size_change: \"restart\" is not continue or reconnect"},
         BadDoc{"paths:\n  a: {ingest: {listen: \":9000\"}}\n  b: {ingest: {listen: \":9001\"}}\n",
                "relay.yml: paths.b.ingest.listen: port 9001 (RTP) / 9002 (RTCP) overlaps another path's "
                "ingest ports"}));

@@ -17,6 +17,7 @@ struct PublisherCli {
   std::optional<int> port;
   std::optional<std::string> source;
   std::optional<std::string> device;
+  std::optional<std::string> test_pattern;
   std::optional<std::string> encoder;
   std::optional<std::string> size;     // --size WxH (overrides the positional)
   std::optional<std::string> fps;      // --fps N

@@ -13,6 +13,7 @@ struct PublisherConfig {
   common::Endpoint destination{"127.0.0.1", 9000};
   std::string source = "auto";  // auto | argus | v4l2 | test
   std::string device;           // argus sensor id, or /dev/videoN for v4l2
+  std::string test_pattern = "ball";  // source test: ball (compresses to ~0.3 Mbit/s) | snow (needs the bitrate)
   int width = 1280;
   int height = 720;
   int fps = 30;
@@ -28,6 +29,7 @@ struct PublisherConfig {
 /// Known source and encoder names.
 bool is_known_source(const std::string& s);
 bool is_known_encoder(const std::string& e);
+bool is_known_test_pattern(const std::string& p);
 
 /// Apply a YAML document onto `cfg` (missing keys keep their values). Throws ConfigError.
 void apply_yaml(PublisherConfig& cfg, const std::string& yaml_text, const std::string& origin);

@@ -102,6 +102,14 @@ void read_path(MapReader& r, PathConfig& p) {
   r.read_with("max_readers", [&](const YAML::Node& n) { int_in(n, p.max_readers, 0, 100000); });
   r.read("run_on_ready", p.run_on_ready);
   r.read("run_on_not_ready", p.run_on_not_ready);
+  r.read_with("on_size_change", [&](const YAML::Node& n) {
+    std::string s;
+    common::from_yaml(n, s);
+    if (s != "continue" && s != "reconnect") {
+      throw ValueError(fmt::format("\"{}\" is not continue or reconnect", s));
+    }
+    p.on_size_change = s;
+  });
 }
 
 void apply_node(RelayConfig& target, const YAML::Node& doc, const std::string& origin) {
@@ -250,11 +258,23 @@ std::string to_yaml(const RelayConfig& cfg) {
     e << YAML::Key << "max_readers" << YAML::Value << p.max_readers;
     e << YAML::Key << "run_on_ready" << YAML::Value << YAML::DoubleQuoted << p.run_on_ready;
     e << YAML::Key << "run_on_not_ready" << YAML::Value << YAML::DoubleQuoted << p.run_on_not_ready;
+    e << YAML::Key << "on_size_change" << YAML::Value << p.on_size_change;
     e << YAML::EndMap;
   }
   e << YAML::EndMap;
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
+}
+
+std::vector<std::string> served_transports(const RtspConfig& rtsp) {
+  std::vector<std::string> out;
+  const bool tls = !rtsp.tls.cert_file.empty();
+  for (const auto& t : rtsp.transports) {
+    if (!(tls && t == "udp")) {
+      out.push_back(t);
+    }
+  }
+  return out;
 }
 
 }  // namespace veter::relay

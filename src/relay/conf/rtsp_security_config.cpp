@@ -112,6 +112,10 @@ void validate_security(const RelayConfig& cfg) {
   if (tls && (cfg.rtsp.tls.cert_file.empty() || cfg.rtsp.tls.key_file.empty())) {
     throw ValueError("rtsp.tls: both cert_file and key_file are required");
   }
+  if (tls && served_transports(cfg.rtsp).empty()) {
+    throw ValueError("rtsp.transports: with rtsp.tls only tcp is served (UDP would carry the video in the clear): "
+                     "add tcp");
+  }
   for (const auto& u : cfg.rtsp.users) {
     if (!u.pass_sha256.empty() && !tls) {
       throw ValueError(fmt::format("rtsp.users: user \"{}\" has pass_sha256, which works only with Basic "

@@ -544,9 +544,14 @@ void Ingest::tick() {
                  cfg_.name, pub ? pub->to_string() : "?", cfg_.name);
   }
   if (!res_change.empty()) {
-    spdlog::warn("path {}: resolution changed {}: viewers keep their session; players that cannot switch "
-                 "size in-stream must reconnect",
-                 cfg_.name, res_change);
+    if (cfg_.on_size_change == "continue") {
+      spdlog::warn("path {}: resolution changed {}: viewers keep their session; players that cannot switch "
+                   "size in-stream must reconnect (or set on_size_change: reconnect)",
+                   cfg_.name, res_change);
+    }
+    if (size_cb_) {
+      size_cb_(res_change);
+    }
   }
   if (srtp_) {
     srtp_->tick();  // issue 6: key mismatch logged once

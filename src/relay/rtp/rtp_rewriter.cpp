@@ -24,6 +24,10 @@ std::uint32_t RtpRewriter::elapsed_ticks(std::int64_t now_ns) const {
 void RtpRewriter::note_out(Numbers n, std::int64_t now_ns) {
   // Newer in RFC 1982 serial order (a reordered late packet does not move the line back).
   if (!any_out_ || static_cast<std::int16_t>(n.seq - highest_seq_) > 0) {
+    const std::uint32_t step = n.timestamp - last_ts_;
+    if (any_out_ && step != 0) {
+      last_step_ = step < clock_rate_ ? step : 0;  // a picture interval, not a pause
+    }
     highest_seq_ = n.seq;
     last_ts_ = n.timestamp;
     last_out_ns_ = now_ns;
@@ -46,6 +50,14 @@ RtpRewriter::Numbers RtpRewriter::map(std::uint32_t in_ssrc, std::uint16_t in_se
   const Numbers out{static_cast<std::uint16_t>(in_seq + seq_delta_), in_ts + ts_delta_};
   note_out(out, now_ns);
   return out;
+}
+
+RtpRewriter::Numbers RtpRewriter::next(std::int64_t now_ns) const {
+  const std::uint32_t elapsed = elapsed_ticks(now_ns);
+  // A steady source's next picture comes one interval after the last; after a
+  // pause longer than two intervals, "now" is the better guess.
+  const bool steady = last_step_ != 0 && elapsed < 2 * last_step_;
+  return Numbers{static_cast<std::uint16_t>(highest_seq_ + 1), last_ts_ + (steady ? last_step_ : elapsed)};
 }
 
 RtpRewriter::Numbers RtpRewriter::insert(std::int64_t now_ns) {

@@ -5,6 +5,8 @@
 #include <gst/rtp/gstrtpbuffer.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
 #include <random>
 #include <stdexcept>
 
@@ -17,7 +19,26 @@
 
 namespace veter::relay {
 
+namespace detail {
+// What the media's sinks have received, for a join to wait until packets
+// pushed before it have left (a packet still on its way when the joining
+// viewer's transport is added would reach it before the one RTP-Info names).
+// Shared by the fan-out and the pad probe on one sink (which may outlive the media entry).
+struct Drain {
+  std::mutex mutex;
+  std::condition_variable cv;
+};
+struct SinkWatch {
+  std::shared_ptr<Drain> drain;
+  int payload_type = 96;
+  std::atomic<int> last_seq{-1};  // -1: no RTP seen (an RTCP sink, or one nobody used yet)
+};
+}  // namespace detail
+using detail::Drain;
+using detail::SinkWatch;
+
 struct Fanout::Entry {
+  Fanout* owner = nullptr;
   GstRTSPMedia* media = nullptr;  // identity only; lifetime tracked by the signal below
   common::ElementPtr appsrc;
   common::SignalConnection unprepared;
@@ -25,6 +46,9 @@ struct Fanout::Entry {
   common::SignalConnection need_data;   // parameter sets as soon as the media runs
   bool started = false;     // has received its first packet (the parameter sets)
   bool caps_stale = false;  // the publisher's parameter sets changed since its caps were set
+  int last_pushed = -1;     // sequence number of the last packet pushed (fan-out lock)
+  std::mutex watch_mutex;   // guards watches (sinks are added on RTSP client threads)
+  std::vector<std::shared_ptr<SinkWatch>> watches;
 };
 
 namespace {
@@ -33,12 +57,74 @@ namespace {
 // sync to the clock: every packet, stamped "now" when pushed, would wait 20 ms
 // before leaving. Nothing in the media needs processing time, so each sink
 // gets a zero deadline and packets go out as soon as they are pushed.
-void on_deep_element_added(GstBin* /*pipeline*/, GstBin* /*sub_bin*/, GstElement* element, gpointer /*unused*/) {
-  if (GST_IS_BASE_SINK(element)) {
-    g_object_set(element, "processing-deadline", static_cast<guint64>(0), nullptr);
+GstPadProbeReturn on_sink_data(GstPad* /*pad*/, GstPadProbeInfo* info, gpointer user_data) {
+  auto* watch = static_cast<std::shared_ptr<SinkWatch>*>(user_data)->get();
+  GstBuffer* last = nullptr;
+  if ((info->type & GST_PAD_PROBE_TYPE_BUFFER_LIST) != 0) {
+    GstBufferList* list = GST_PAD_PROBE_INFO_BUFFER_LIST(info);
+    const guint n = gst_buffer_list_length(list);
+    last = n > 0 ? gst_buffer_list_get(list, n - 1) : nullptr;
+  } else {
+    last = GST_PAD_PROBE_INFO_BUFFER(info);
   }
+  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
+  if (last != nullptr && gst_rtp_buffer_map(last, GST_MAP_READ, &rtp)) {
+    const bool ours = gst_rtp_buffer_get_payload_type(&rtp) == watch->payload_type;
+    const int seq = gst_rtp_buffer_get_seq(&rtp);
+    gst_rtp_buffer_unmap(&rtp);
+    if (ours) {
+      {
+        std::lock_guard lock(watch->drain->mutex);
+        watch->last_seq.store(seq);
+      }
+      watch->drain->cv.notify_all();
+    }
+  }
+  return GST_PAD_PROBE_OK;
 }
 
+void free_watch(gpointer user_data) { delete static_cast<std::shared_ptr<SinkWatch>*>(user_data); }
+
+// A join that did not end within this time belongs to a PLAY that failed
+// after it began; the held access units go out anyway.
+constexpr std::int64_t kMaxJoinHoldNs = 300'000'000;
+// A join waits at most this long for packets pushed before it to reach the sinks.
+constexpr std::int64_t kMaxDrainWaitNs = 50'000'000;
+// At most this many access units are held during open joins (10 at 30 fps).
+constexpr std::size_t kMaxHeld = 10;
+
+}  // namespace
+
+void Fanout::on_deep_element_added(GstBin* /*pipeline*/, GstBin* /*sub_bin*/, GstElement* element, gpointer self) {
+  if (!GST_IS_BASE_SINK(element)) {
+    return;
+  }
+  // GstBaseSink reserves a 20 ms processing deadline in live pipelines, and the
+  // shared media's sinks (added by gst-rtsp-server when it prepares the media)
+  // sync to the clock: every packet, stamped "now" when pushed, would wait 20 ms
+  // before leaving. Nothing in the media needs processing time, so each sink
+  // gets a zero deadline and packets go out as soon as they are pushed.
+  //
+  // No last sample either: gst-rtsp-server 1.22 builds a PLAY answer's RTP-Info
+  // from the sink's last sample when there is one, and for a buffer list that
+  // is the list's FIRST packet, an access unit the joining viewer never gets
+  // (rtspsrc then waits its whole latency, 2 s by default, for it). Without
+  // it, RTP-Info comes from veterrtpsrc's "stats", which the fan-out keeps
+  // naming the packet that goes out next (see begin_join).
+  g_object_set(element, "processing-deadline", static_cast<guint64>(0), "enable-last-sample", FALSE, nullptr);
+  auto* entry = static_cast<Entry*>(self);
+  auto watch = std::make_shared<SinkWatch>();
+  watch->drain = entry->owner->drain_;
+  watch->payload_type = entry->owner->payload_type_;
+  if (common::PadPtr pad{gst_element_get_static_pad(element, "sink")}) {
+    gst_pad_add_probe(pad.get(), static_cast<GstPadProbeType>(GST_PAD_PROBE_TYPE_BUFFER | GST_PAD_PROBE_TYPE_BUFFER_LIST),
+                      &on_sink_data, new std::shared_ptr<SinkWatch>(watch), &free_watch);
+  }
+  std::lock_guard lock(entry->watch_mutex);
+  entry->watches.push_back(std::move(watch));
+}
+
+namespace {
 // The shared media: an appsrc (veterrtpsrc, see rtp_appsrc.hpp) is the
 // "payloader" (pay0) gst-rtsp-server streams from; it carries ready RTP
 // packets. No queue, no jitter buffer.
@@ -84,6 +170,7 @@ std::int64_t monotonic_ns() { return g_get_monotonic_time() * 1000; }
 Fanout::Fanout(std::string path_name, GstRTSPLowerTrans protocols, int payload_type)
     : name_(std::move(path_name)),
       payload_type_(payload_type),
+      drain_(std::make_shared<Drain>()),
       rewriter_(std::random_device{}(), static_cast<std::uint16_t>(std::random_device{}()), std::random_device{}()) {
   if (!register_rtp_appsrc()) {
     throw std::runtime_error("cannot register the veterrtpsrc element");
@@ -125,10 +212,7 @@ common::CapsPtr Fanout::caps_locked() const {
   return caps;
 }
 
-GstBuffer* Fanout::parameter_set_packet_locked(std::int64_t now_ns, RtpRewriter::Numbers& numbers) {
-  if (sps_.empty() || pps_.empty()) {
-    return nullptr;
-  }
+GstBuffer* Fanout::parameter_set_packet_locked(RtpRewriter::Numbers numbers) const {
   const std::vector<std::vector<std::uint8_t>> units{sps_, pps_};
   const auto payload = make_stap_a(units);
   GstBuffer* buf = gst_rtp_buffer_new_allocate(static_cast<guint>(payload.size()), 0, 0);
@@ -137,7 +221,6 @@ GstBuffer* Fanout::parameter_set_packet_locked(std::int64_t now_ns, RtpRewriter:
     gst_buffer_unref(buf);
     return nullptr;
   }
-  numbers = rewriter_.insert(now_ns);
   gst_rtp_buffer_set_payload_type(&rtp, static_cast<guint8>(payload_type_));
   gst_rtp_buffer_set_ssrc(&rtp, rewriter_.ssrc());
   gst_rtp_buffer_set_seq(&rtp, numbers.seq);
@@ -156,6 +239,7 @@ void Fanout::push_locked(Entry& e, GstBufferList* list, RtpRewriter::Numbers las
   const GstClockTime now = running_time_now(e.appsrc.get());
   stamp(list, now);
   rtp_appsrc_note_packet(e.appsrc.get(), last.seq, last.timestamp, now);
+  e.last_pushed = last.seq;
   gst_app_src_push_buffer_list(GST_APP_SRC(e.appsrc.get()), list);
 }
 
@@ -170,8 +254,13 @@ void Fanout::on_need_data(GstElement* appsrc, guint /*length*/, gpointer self) {
     if (e->appsrc.get() != appsrc || e->started) {
       continue;
     }
-    RtpRewriter::Numbers numbers;
-    if (GstBuffer* ps = me->parameter_set_packet_locked(monotonic_ns(), numbers)) {
+    if (me->sps_.empty() || me->pps_.empty()) {
+      continue;
+    }
+    // No viewer has a transport on a media this new: this packet only completes
+    // its preroll (the last timestamp; the picture after it is not known yet).
+    const auto numbers = me->rewriter_.insert(monotonic_ns());
+    if (GstBuffer* ps = me->parameter_set_packet_locked(numbers)) {
       e->started = true;
       GstBufferList* list = gst_buffer_list_new_sized(1);
       gst_buffer_list_add(list, ps);
@@ -183,6 +272,7 @@ void Fanout::on_need_data(GstElement* appsrc, guint /*length*/, gpointer self) {
 void Fanout::attach(GstRTSPMedia* media) {
   common::ElementPtr bin(gst_rtsp_media_get_element(media));
   auto entry = std::make_unique<Entry>();
+  entry->owner = this;
   entry->media = media;
   entry->appsrc = common::bin_child(bin.get(), "pay0");
   if (!entry->appsrc) {
@@ -192,7 +282,7 @@ void Fanout::attach(GstRTSPMedia* media) {
   if (common::GstPtr<GstObject> pipeline{gst_object_get_parent(GST_OBJECT(bin.get()))}) {
     entry->sink_added = common::SignalConnection(
         pipeline.get(),
-        g_signal_connect(pipeline.get(), "deep-element-added", G_CALLBACK(&on_deep_element_added), nullptr));
+        g_signal_connect(pipeline.get(), "deep-element-added", G_CALLBACK(&Fanout::on_deep_element_added), entry.get()));
   }
   {
     std::lock_guard lock(mutex_);
@@ -242,40 +332,117 @@ void Fanout::set_parameter_sets(std::vector<std::uint8_t> sps, std::vector<std::
   }
 }
 
-void Fanout::push(GstBufferList* au) {
-  const std::int64_t now_ns = monotonic_ns();
-  std::lock_guard lock(mutex_);
+std::vector<Fanout::Entry*> Fanout::live_locked() const {
   std::vector<Entry*> live;
   // Nobody playing (a SETUP without PLAY, a DESCRIBE): gst-rtsp-server keeps a
   // prepared live media PLAYING but blocked until its first PLAY, so what it got
   // would wait in the appsrc's queue, up to max-bytes, and reach the next viewer
   // who plays as a burst of frames seconds behind the robot. A media gets its
   // first packet (the parameter sets, to finish preparing) and then nothing
-  // until a viewer plays.
-  const bool anyone_playing = playing_.load() > 0;
-  for (auto& e : entries_) {
+  // until a viewer plays (or is joining: it gets the packets held for its join).
+  const bool anyone_playing = playing_.load() > 0 || joins_ > 0;
+  for (const auto& e : entries_) {
     // Before PLAYING the appsrc has no clock to stamp with, and nobody receives yet.
     if (is_playing(e->appsrc.get()) && (anyone_playing || !e->started)) {
       live.push_back(e.get());
     }
   }
-  // A media that has not had its first packet gets the parameter sets first
-  // (numbered before this access unit).
+  return live;
+}
+
+std::vector<std::pair<std::shared_ptr<SinkWatch>, int>> Fanout::open_join() {
+  const std::int64_t now_ns = monotonic_ns();
+  std::lock_guard lock(mutex_);
+  if (joins_ == 0) {
+    join_since_ns_ = now_ns;
+  }
+  ++joins_;
+  // Nothing is numbered while a join is open, so the next packet is known now:
+  // the parameter sets (or, without them, the next picture's first packet).
+  // Its timestamp is the next picture's, which has not arrived yet: RTP-Info
+  // gets the one it will have from a steady source (RtpRewriter::next).
+  const auto next = rewriter_.next(now_ns);
+  std::vector<std::pair<std::shared_ptr<SinkWatch>, int>> pending;  // sink, last packet pushed
+  for (auto* e : live_locked()) {
+    rtp_appsrc_announce_next(e->appsrc.get(), next.seq, next.timestamp, running_time_now(e->appsrc.get()));
+    std::lock_guard wl(e->watch_mutex);
+    for (const auto& w : e->watches) {
+      pending.emplace_back(w, e->last_pushed);
+    }
+  }
+  return pending;
+}
+
+void Fanout::begin_join() {
+  auto pending = open_join();
+  // Wait (bounded) until every sink that carries RTP has received the last
+  // packet pushed before the join, so the viewer's first packet is the next one.
+  std::unique_lock lock(drain_->mutex);
+  drain_->cv.wait_for(lock, std::chrono::nanoseconds(kMaxDrainWaitNs), [&] {
+    return std::all_of(pending.begin(), pending.end(), [](const auto& p) {
+      const int seen = p.first->last_seq.load();
+      return seen < 0 || p.second < 0 || seen == p.second;
+    });
+  });
+}
+
+void Fanout::end_join() {
+  const std::int64_t now_ns = monotonic_ns();
+  std::lock_guard lock(mutex_);
+  if (joins_ == 0) {
+    return;  // already dropped by kMaxJoinHoldNs
+  }
+  if (--joins_ == 0) {
+    join_parameter_sets_ = true;
+    release_held_locked(now_ns);
+  }
+}
+
+void Fanout::release_held_locked(std::int64_t now_ns) {
+  auto held = std::move(held_);
+  held_.clear();
+  for (auto& au : held) {
+    forward_locked(au.get(), now_ns);
+  }
+}
+
+void Fanout::push(GstBufferList* au) {
+  const std::int64_t now_ns = monotonic_ns();
+  std::lock_guard lock(mutex_);
+  if (joins_ > 0) {
+    if (now_ns - join_since_ns_ < kMaxJoinHoldNs && held_.size() < kMaxHeld) {
+      held_.emplace_back(gst_buffer_list_ref(au));
+      return;
+    }
+    joins_ = 0;  // a PLAY that never finished
+    join_parameter_sets_ = true;
+  }
+  release_held_locked(now_ns);
+  forward_locked(au, now_ns);
+}
+
+void Fanout::forward_locked(GstBufferList* au, std::int64_t now_ns) {
+  const auto live = live_locked();
+  // The parameter sets lead this access unit for a media that has not had its
+  // first packet, and after a viewer joined (its first packet; RTP-Info names it).
+  bool lead = join_parameter_sets_;
   for (auto* e : live) {
-    if (!e->started) {
+    lead = lead || !e->started;
+  }
+  lead = lead && !live.empty() && !sps_.empty() && !pps_.empty();
+  RtpRewriter::Numbers lead_numbers;
+  if (lead) {
+    lead_numbers = rewriter_.insert(now_ns);
+    join_parameter_sets_ = false;
+    for (auto* e : live) {
       e->started = true;
-      RtpRewriter::Numbers numbers;
-      if (GstBuffer* ps = parameter_set_packet_locked(now_ns, numbers)) {
-        GstBufferList* list = gst_buffer_list_new_sized(1);
-        gst_buffer_list_add(list, ps);
-        push_locked(*e, list, numbers);
-      }
     }
   }
   const guint n = gst_buffer_list_length(au);
-  GstBufferList* out = live.empty() ? nullptr : gst_buffer_list_new_sized(n);
+  GstBufferList* out = live.empty() ? nullptr : gst_buffer_list_new_sized(n + 1);
   std::uint64_t bytes = 0;
   RtpRewriter::Numbers last;
+  bool first = true;
   for (guint i = 0; i < n; ++i) {
     GstBuffer* in = gst_buffer_list_get(au, i);
     if (out == nullptr) {
@@ -302,6 +469,15 @@ void Fanout::push(GstBufferList* au) {
     gst_rtp_buffer_set_seq(&rtp, numbers.seq);
     gst_rtp_buffer_set_timestamp(&rtp, numbers.timestamp);
     gst_rtp_buffer_unmap(&rtp);
+    if (first && lead) {
+      // RFC 6184 5.1: parameter sets carry the timestamp of the picture they belong to.
+      lead_numbers.timestamp = numbers.timestamp;
+      if (GstBuffer* ps = parameter_set_packet_locked(lead_numbers)) {
+        bytes += gst_buffer_get_size(ps);
+        gst_buffer_list_add(out, ps);
+      }
+    }
+    first = false;
     last = numbers;
     bytes += gst_buffer_get_size(b);
     gst_buffer_list_add(out, b);

@@ -13,7 +13,7 @@ struct VeterRtpSrc {
   guint pt;
   gboolean have_packet;
   guint next_seq;  // the sequence number the next packet will carry
-  guint timestamp;  // RTP timestamp of the last packet
+  guint timestamp;  // RTP timestamp of the last packet, or of the next one once announced
   GstClockTime running_time;
 };
 
@@ -125,6 +125,24 @@ void rtp_appsrc_note_packet(GstElement* src, std::uint16_t seq, std::uint32_t ti
   g_mutex_lock(&self->lock);
   self->have_packet = TRUE;
   self->next_seq = static_cast<std::uint16_t>(seq + 1);
+  self->timestamp = timestamp;
+  self->running_time = running_time;
+  g_mutex_unlock(&self->lock);
+}
+
+}  // namespace veter::relay
+
+namespace veter::relay {
+
+void rtp_appsrc_announce_next(GstElement* src, std::uint16_t next_seq, std::uint32_t timestamp,
+                              GstClockTime running_time) {
+  if (!G_TYPE_CHECK_INSTANCE_TYPE(src, veter_rtp_src_get_type())) {
+    return;
+  }
+  auto* self = reinterpret_cast<VeterRtpSrc*>(src);
+  g_mutex_lock(&self->lock);
+  self->have_packet = TRUE;
+  self->next_seq = next_seq;
   self->timestamp = timestamp;
   self->running_time = running_time;
   g_mutex_unlock(&self->lock);

@@ -38,6 +38,7 @@ struct RtspServer::Client {
   std::vector<common::SignalConnection> signals;
   std::optional<std::uint64_t> last_acked;
   std::optional<Clock::time_point> stalled_since;
+  Fanout* joining = nullptr;  // a PLAY between its start and its end (Fanout::begin_join)
 };
 
 namespace {
@@ -124,7 +125,7 @@ void RtspServer::start() {
     return connected_ != before;  // no new client: accept() failed (or the connection was refused)
   });
   spdlog::info("RTSP listening on {} (transports {}, UDP server ports {}-{}); paths: {}", cfg_.listen.to_string(),
-               fmt::join(cfg_.transports, "+"), cfg_.udp_port_range.min, cfg_.udp_port_range.max,
+               fmt::join(served_transports(cfg_), "+"), cfg_.udp_port_range.min, cfg_.udp_port_range.max,
                [&] {
                  std::vector<std::string> names;
                  for (const auto& m : mounts_) {
@@ -226,6 +227,9 @@ void RtspServer::on_client_closed(GstRTSPClient* client, gpointer self) {
     return;
   }
   spdlog::debug("RTSP client {} disconnected", it->second->remote);
+  if (it->second->joining != nullptr) {
+    it->second->joining->end_join();
+  }
   for (auto& [id, s] : me->sessions_) {
     if (s.client == client) {
       s.client = nullptr;
@@ -283,7 +287,7 @@ GstRTSPStatusCode RtspServer::on_pre_setup(GstRTSPClient* client, GstRTSPContext
   return GST_RTSP_STS_OK;
 }
 
-GstRTSPStatusCode RtspServer::on_pre_play(GstRTSPClient*, GstRTSPContext* ctx, gpointer self) {
+GstRTSPStatusCode RtspServer::on_pre_play(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self) {
   auto* me = static_cast<RtspServer*>(self);
   const MountTarget* m = me->find_mount(ctx);
   if (m == nullptr && ctx->session != nullptr) {
@@ -300,6 +304,15 @@ GstRTSPStatusCode RtspServer::on_pre_play(GstRTSPClient*, GstRTSPContext* ctx, g
   if (m != nullptr) {
     // Fast start: the new viewer's first decodable frame is the IDR this asks for.
     m->ingest->request_keyframe("viewer PLAY");
+    // RTP-Info must name the first packet this viewer gets: nothing goes out
+    // between gst-rtsp-server reading it and adding the viewer's transport.
+    if (auto c = me->clients_.find(client); c != me->clients_.end()) {
+      if (c->second->joining != nullptr) {
+        c->second->joining->end_join();
+      }
+      c->second->joining = m->fanout;
+      m->fanout->begin_join();
+    }
   }
   return GST_RTSP_STS_OK;
 }
@@ -339,26 +352,36 @@ void RtspServer::on_setup(GstRTSPClient* client, GstRTSPContext* ctx, gpointer s
   spdlog::info("RTSP session {} for /{} from {} ({})", id, s.path, s.remote, s.transport);
 }
 
-void RtspServer::on_play(GstRTSPClient*, GstRTSPContext* ctx, gpointer self) {
+void RtspServer::on_play(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self) {
   auto* me = static_cast<RtspServer*>(self);
+  // Emitted once the viewer's transport is in the media. The path counts it as
+  // playing before the join ends: the fan-out sends nothing while nobody plays.
+  me->note_playing(ctx);
+  if (auto c = me->clients_.find(client); c != me->clients_.end() && c->second->joining != nullptr) {
+    c->second->joining->end_join();
+    c->second->joining = nullptr;
+  }
+}
+
+void RtspServer::note_playing(GstRTSPContext* ctx) {
   if (ctx->session == nullptr) {
     return;
   }
-  auto it = me->sessions_.find(gst_rtsp_session_get_sessionid(ctx->session));
-  if (it == me->sessions_.end()) {
+  auto it = sessions_.find(gst_rtsp_session_get_sessionid(ctx->session));
+  if (it == sessions_.end()) {
     return;
   }
   Session& s = it->second;
   if (!s.playing) {
     s.playing = true;
-    for (const auto& m : me->mounts_) {
+    for (const auto& m : mounts_) {
       if (m.name == s.path) {
         s.bytes_base = m.fanout->payload_bytes();
       }
     }
-    me->update_playing(s.path);
+    update_playing(s.path);
     spdlog::info("RTSP session {} plays /{} ({} viewers)", s.id, s.path,
-                 std::count_if(me->sessions_.begin(), me->sessions_.end(),
+                 std::count_if(sessions_.begin(), sessions_.end(),
                                [&](const auto& kv) { return kv.second.path == s.path && kv.second.playing; }));
   }
 }
@@ -439,6 +462,20 @@ bool RtspServer::kick(const std::string& session_id) {
     gst_rtsp_client_close(keep.get());
   }
   return true;
+}
+
+std::size_t RtspServer::end_sessions_of(const std::string& path) {
+  std::vector<std::string> ids;
+  for (const auto& [id, s] : sessions_) {
+    if (s.path == path) {
+      ids.push_back(id);
+    }
+  }
+  std::size_t n = 0;
+  for (const auto& id : ids) {
+    n += kick(id) ? 1 : 0;
+  }
+  return n;
 }
 
 void RtspServer::remove_session(const std::string& session_id) {

@@ -43,6 +43,10 @@ struct PathConfig {
   int max_readers = 0;  // 0 = unlimited
   std::string run_on_ready;
   std::string run_on_not_ready;
+  /// What viewers get when the publisher's picture size changes: "continue"
+  /// (keep the session, new SPS in-band) or "reconnect" (their sessions end, so
+  /// players that cannot switch size in-stream reopen and get the new size).
+  std::string on_size_change = "continue";
   bool operator==(const PathConfig&) const = default;
 };
 
@@ -77,6 +81,11 @@ struct RtspConfig {
   common::Duration idle_timeout = 10s;  // a connection without a session is closed after this
   bool operator==(const RtspConfig&) const = default;
 };
+
+/// The transports viewers are really offered: rtsp.transports, without `udp`
+/// when rtsp.tls is set (RTSPS carries the video inside the TLS connection;
+/// plain RTP over UDP would put it in the clear, so a UDP SETUP gets 461).
+[[nodiscard]] std::vector<std::string> served_transports(const RtspConfig& rtsp);
 
 struct HttpListenerConfig {
   bool enabled = true;

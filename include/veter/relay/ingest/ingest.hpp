@@ -59,6 +59,8 @@ class Ingest {
   /// Ask the publisher for an IDR (RTCP PLI), at most once per 500 ms. Main loop.
   void request_keyframe(const char* why);
   void on_ready_changed(std::function<void(bool ready)> cb) { ready_cb_ = std::move(cb); }
+  /// Main loop: the publisher's picture size changed (`change`: "WxH -> WxH").
+  void on_size_changed(std::function<void(const std::string& change)> cb) { size_cb_ = std::move(cb); }
 
   [[nodiscard]] bool ready() const { return ready_; }
   /// True when an accepted packet arrived within `max_age` (any thread).
@@ -136,6 +138,7 @@ class Ingest {
   bool ready_ = false;
   std::optional<std::chrono::system_clock::time_point> ready_time_;
   std::function<void(bool)> ready_cb_;
+  std::function<void(const std::string&)> size_cb_;
   std::uint32_t own_ssrc_;
   common::GObjectPtr<GSocketAddress> rtcp_peer_;  // where the publisher's RTCP comes from
   struct LastSr {

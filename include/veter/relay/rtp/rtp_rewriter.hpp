@@ -29,6 +29,11 @@ class RtpRewriter {
   /// media): the next sequence number, the last timestamp. Later packets of
   /// the current source move up by one so nothing is numbered twice.
   Numbers insert(std::int64_t now_ns);
+  /// The numbers the next packet would get if it were the next picture: the
+  /// next sequence number and the last timestamp plus the last picture
+  /// interval (or, after a longer pause, plus the time since the last picture):
+  /// what a viewer joining now is told in RTP-Info. Changes nothing.
+  [[nodiscard]] Numbers next(std::int64_t now_ns) const;
 
   [[nodiscard]] std::uint32_t ssrc() const { return ssrc_; }
   /// Number of source switches seen (a new publisher SSRC after the first).
@@ -46,6 +51,7 @@ class RtpRewriter {
   std::uint16_t highest_seq_;     // highest sequence number given out (RFC 1982 order)
   std::uint32_t last_ts_;         // timestamp of that packet
   std::int64_t last_out_ns_ = 0;  // when it was given out
+  std::uint32_t last_step_ = 0;   // timestamp difference between the last two pictures (0: unknown)
   bool any_out_ = false;
   std::uint64_t switches_ = 0;
 };

@@ -15,12 +15,18 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "veter/common/gst_ptr.hpp"
 #include "veter/relay/rtp/rtp_rewriter.hpp"
 
 namespace veter::relay {
+
+namespace detail {
+struct SinkWatch;  // what one of a media's sinks has received (fanout.cpp)
+struct Drain;
+}  // namespace detail
 
 class Fanout {
  public:
@@ -35,6 +41,16 @@ class Fanout {
   void push(GstBufferList* au);
   /// Streaming thread: the publisher's current SPS and PPS (NAL units without start code).
   void set_parameter_sets(std::vector<std::uint8_t> sps, std::vector<std::uint8_t> pps);
+  /// RTSP client thread, from the PLAY request's start (before gst-rtsp-server
+  /// reads RTP-Info) to its end (after the viewer's transport is added): while a
+  /// join is open, access units are held back instead of pushed, and the
+  /// media's RTP-Info names the packet that comes next. When the last open join
+  /// ends, the held access units go out, led by a STAP-A with the parameter sets
+  /// stamped with the timestamp of the picture that follows it. So the first
+  /// packet every joining viewer receives is exactly the one its RTP-Info names.
+  /// A join not ended within kMaxJoinHold is dropped (a PLAY that failed).
+  void begin_join();
+  void end_join();
   /// True when a media is prepared (someone has DESCRIBEd/SETUP and it is running).
   [[nodiscard]] bool has_media() const;
   /// Viewers currently playing (maintained by the RTSP layer); scales bytes_sent. While
@@ -47,6 +63,9 @@ class Fanout {
 
  private:
   struct Entry;
+  static void on_deep_element_added(GstBin* pipeline, GstBin* sub_bin, GstElement* element, gpointer entry);
+  /// begin_join's part under the lock: the sinks to wait for and the last packet pushed to each.
+  std::vector<std::pair<std::shared_ptr<detail::SinkWatch>, int>> open_join();
   static void on_media_configure(GstRTSPMediaFactory* factory, GstRTSPMedia* media, gpointer self);
   static void on_media_unprepared(GstRTSPMedia* media, gpointer self);
   static void on_need_data(GstElement* appsrc, guint length, gpointer self);
@@ -54,18 +73,26 @@ class Fanout {
   void detach(GstRTSPMedia* media);
   // Called with mutex_ held.
   [[nodiscard]] common::CapsPtr caps_locked() const;
-  [[nodiscard]] GstBuffer* parameter_set_packet_locked(std::int64_t now_ns, RtpRewriter::Numbers& numbers);
+  [[nodiscard]] GstBuffer* parameter_set_packet_locked(RtpRewriter::Numbers numbers) const;
   void push_locked(Entry& e, GstBufferList* list, RtpRewriter::Numbers last);
+  [[nodiscard]] std::vector<Entry*> live_locked() const;
+  void forward_locked(GstBufferList* au, std::int64_t now_ns);
+  void release_held_locked(std::int64_t now_ns);
 
   std::string name_;
   int payload_type_;
   common::GstPtr<GstRTSPMediaFactory> factory_;
   common::SignalConnection configure_;
+  std::shared_ptr<detail::Drain> drain_;  // sinks' progress, for begin_join
   mutable std::mutex mutex_;
   std::vector<std::unique_ptr<Entry>> entries_;
   std::vector<std::uint8_t> sps_;  // the publisher's current parameter sets
   std::vector<std::uint8_t> pps_;
   RtpRewriter rewriter_;
+  int joins_ = 0;                          // open joins (PLAY requests between RTP-Info and transport)
+  std::int64_t join_since_ns_ = 0;         // when the first of them began
+  bool join_parameter_sets_ = false;       // the next access unit goes out led by the parameter sets
+  std::vector<common::BufferListPtr> held_;  // access units that arrived during open joins
   std::atomic<int> playing_{0};
   std::atomic<std::uint64_t> payload_bytes_{0};
   std::atomic<std::uint64_t> bytes_sent_{0};

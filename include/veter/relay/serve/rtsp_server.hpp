@@ -51,6 +51,8 @@ class RtspServer {
   [[nodiscard]] std::vector<std::string> reader_ids(const std::string& path) const;
   [[nodiscard]] int bound_port() const;
   bool kick(const std::string& session_id);
+  /// Main loop: end every session on `path` (as kick); returns how many.
+  std::size_t end_sessions_of(const std::string& path);
 
  private:
   struct Session;
@@ -67,6 +69,7 @@ class RtspServer {
 
   const MountTarget* find_mount(const GstRTSPContext* ctx) const;
   int readers_of(const std::string& path) const;
+  void note_playing(GstRTSPContext* ctx);
   void update_playing(const std::string& path);
   void remove_session(const std::string& session_id);
   void drop_client(GstRTSPClient* client, const std::string& why);
