@@ -72,7 +72,10 @@ constexpr Demoted kDemoted[] = {
     {"rtspmedia", "was not prepared",
      "gst-rtsp-server asks a shared live media for its range or rates while it is still preparing (a "
      "viewer's DESCRIBE) or unpreparing (the last viewer left); the answer just has no Range"},
-    {"rtspclient", "was prepared by other client", "a second viewer joins the path's shared media: the design"},
+    {"rtspmedia", "was prepared by other client", "a second viewer joins the path's shared media: the design"},
+    {"bin", "did not really configure latency of 0:00:00.000000000",
+     "the shared media runs with latency 0 (rtsp factory latency 0, no jitter buffer); GstBin notes that "
+     "setting zero latency changed nothing"},
     {"rtpsession", "Can't determine running time for this packet without knowing configured latency",
      "the first packets of a new media reach rtpbin before the pipeline's latency is configured; they are "
      "sent, only their RTCP sender-report timing is skipped"},
