@@ -9,8 +9,9 @@ usage() {
   cat <<EOF
 Usage: view_stream.sh [options] [URL]
 
-Play an RTSP stream with the first player found: ffplay (low-delay flags), GStreamer
-(gst-launch-1.0) or VLC. When the stream ends or the relay restarts, the player is started
+Play an RTSP stream with the first player found: ffplay (low-delay flags: -fflags nobuffer
+-flags low_delay -framedrop), GStreamer (gst-launch-1.0; rtspsrc latency=MS drop-on-latency=true)
+or VLC (--network-caching=MS), each set so that its own buffer stays small (see docs/relay.md). When the stream ends or the relay restarts, the player is started
 again after a short pause, until you press Ctrl-C.
 
 URL defaults to \$VETER_URL, else $DEFAULT_URL.
@@ -171,7 +172,7 @@ play() {
       exec "$program" -hide_banner -nostdin -fflags nobuffer -flags low_delay \
         -rtsp_transport "$transport" -timeout "$timeout_us" -i "$url" $extra -f null - ;;
     gst)
-      exec "$program" -q rtspsrc location="$url" protocols="$transport" latency="$latency" \
+      exec "$program" -q rtspsrc location="$url" protocols="$transport" latency="$latency" drop-on-latency=true \
         tcp-timeout="$timeout_us" timeout="$timeout_us" $extra \
         ! rtph264depay ! h264parse ! avdec_h264 ! videoconvert ! "$gst_sink" sync=false ;;
     vlc)

@@ -51,7 +51,8 @@ Relay::Relay(RelayConfig cfg) : cfg_(std::move(cfg)) {
                      name, change, n);
       });
     }
-    mounts.push_back(MountTarget{pc.name, pc.max_readers, p->ingest.get(), fanout});
+    const auto max_delay = pc.viewer_max_delay.count() == 0 ? cfg_.rtsp.viewer_max_delay : pc.viewer_max_delay;
+    mounts.push_back(MountTarget{pc.name, pc.max_readers, p->ingest.get(), fanout, max_delay});
     paths_.push_back(std::move(p));
   }
   rtsp_ = std::make_unique<RtspServer>(cfg_.rtsp, std::move(mounts));

@@ -121,7 +121,8 @@ TEST(ApiJson, StalePathGolden) {
 TEST(ApiJson, SessionGolden) {
   EXPECT_EQ(session_json(test::session("5f2a9c01", "tcp", 4096, 1764094990)).dump(),
             R"({"id":"5f2a9c01","created":"2025-11-25T18:23:10.000000Z","remoteAddr":"127.0.0.1:40000",)"
-            R"("state":"read","path":"camera","query":"","transport":"TCP","bytesReceived":0,"bytesSent":4096})");
+            R"("state":"read","path":"camera","query":"","transport":"TCP","bytesReceived":0,"bytesSent":4096,)"
+            R"("framesSkipped":0,"catchUps":0,"delayMs":0.0})");
   auto idle = test::session("a", "", 0, 0);
   idle.state = "idle";
   const Json j = Json::parse(session_json(idle).dump());

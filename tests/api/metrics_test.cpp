@@ -41,6 +41,14 @@ rtsp_sessions{id="77b0e4d2",path="camera",remote_addr="127.0.0.1:40000",state="r
 # TYPE rtsp_sessions_bytes_sent gauge
 rtsp_sessions_bytes_sent{id="5f2a9c01",path="camera",remote_addr="127.0.0.1:40000",state="read"} 2000
 rtsp_sessions_bytes_sent{id="77b0e4d2",path="camera",remote_addr="127.0.0.1:40000",state="read"} 1000
+# HELP veter_rtsp_session_frames_skipped_total Access units not sent to the session while it caught up (rtsp.viewer_max_delay).
+# TYPE veter_rtsp_session_frames_skipped_total counter
+veter_rtsp_session_frames_skipped_total{id="5f2a9c01",path="camera",remote_addr="127.0.0.1:40000",state="read"} 0
+veter_rtsp_session_frames_skipped_total{id="77b0e4d2",path="camera",remote_addr="127.0.0.1:40000",state="read"} 0
+# HELP veter_rtsp_session_catch_ups_total Times the session skipped to the next keyframe because it was more than rtsp.viewer_max_delay behind.
+# TYPE veter_rtsp_session_catch_ups_total counter
+veter_rtsp_session_catch_ups_total{id="5f2a9c01",path="camera",remote_addr="127.0.0.1:40000",state="read"} 0
+veter_rtsp_session_catch_ups_total{id="77b0e4d2",path="camera",remote_addr="127.0.0.1:40000",state="read"} 0
 # HELP veter_path_ready 1 when the path is ready (SPS, PPS and an IDR seen, packets flowing).
 # TYPE veter_path_ready gauge
 veter_path_ready{name="backcam"} 0

@@ -15,7 +15,8 @@
 
 namespace veter::test {
 
-RelayUnderTest::RelayUnderTest(const std::string& extra_path_yaml, const std::string& extra_rtsp_yaml) {
+RelayUnderTest::RelayUnderTest(const std::string& extra_path_yaml, const std::string& extra_rtsp_yaml,
+                               bool with_api) {
   ports_.rtsp = free_tcp_port();
   ports_.ingest = free_udp_port(true);
   do {
@@ -26,7 +27,14 @@ RelayUnderTest::RelayUnderTest(const std::string& extra_path_yaml, const std::st
       << "stats_interval: 500ms\n"
       << "rtsp:\n  listen: \"127.0.0.1:" << ports_.rtsp << "\"\n"
       << "  udp_port_range: \"" << ports_.udp_min << "-" << ports_.udp_min + 1 << "\"\n"
-      << extra_rtsp_yaml << "api: {enabled: false}\nmetrics: {enabled: false}\n"
+      << extra_rtsp_yaml;
+  if (with_api) {
+    ports_.api = free_tcp_port();
+    yml << "api: {listen: \"127.0.0.1:" << ports_.api << "\"}\n";
+  } else {
+    yml << "api: {enabled: false}\n";
+  }
+  yml << "metrics: {enabled: false}\n"
       << "paths:\n  camera:\n    ingest:\n      listen: \"127.0.0.1:" << ports_.ingest << "\"\n"
       << extra_path_yaml;
   const auto cfg = dir_.write("relay.yml", yml.str());
@@ -72,12 +80,14 @@ std::unique_ptr<Process> start_publisher(int relay_port, int local_port, const s
       std::to_string(local_port)});
 }
 
-TestSender::TestSender(int relay_port, int local_port, int keyframe_interval_frames, const std::string& size) {
+TestSender::TestSender(int relay_port, int local_port, int keyframe_interval_frames, const std::string& size,
+                       const std::string& pattern, int kbps) {
   init_gstreamer_once();
   const auto x = size.find('x');
   const std::string desc =
-      "videotestsrc is-live=true pattern=ball ! video/x-raw,format=I420,framerate=30/1,width=" + size.substr(0, x) +
-      ",height=" + size.substr(x + 1) + " ! x264enc tune=zerolatency speed-preset=ultrafast bitrate=500 key-int-max=" +
+      "videotestsrc is-live=true pattern=" + pattern + " ! video/x-raw,format=I420,framerate=30/1,width=" +
+      size.substr(0, x) + ",height=" + size.substr(x + 1) +
+      " ! x264enc tune=zerolatency speed-preset=ultrafast bitrate=" + std::to_string(kbps) + " key-int-max=" +
       std::to_string(keyframe_interval_frames) +
       " ! rtph264pay pt=96 config-interval=-1 mtu=1200 ! udpsink host=127.0.0.1 port=" + std::to_string(relay_port) +
       " bind-port=" + std::to_string(local_port) + " sync=false";

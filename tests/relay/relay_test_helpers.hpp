@@ -20,12 +20,15 @@ struct RelayPorts {
   int rtsp = 0;
   int ingest = 0;  // RTP; RTCP on +1
   int udp_min = 0;  // server RTP/RTCP for UDP viewers
+  int api = 0;      // 0 unless with_api
 };
 
 /// veter-relay with a config on free 127.0.0.1 ports (API and metrics off).
 class RelayUnderTest {
  public:
-  explicit RelayUnderTest(const std::string& extra_path_yaml = "", const std::string& extra_rtsp_yaml = "");
+  /// `with_api`: the control API on a free loopback port (ports().api).
+  explicit RelayUnderTest(const std::string& extra_path_yaml = "", const std::string& extra_rtsp_yaml = "",
+                          bool with_api = false);
   [[nodiscard]] const RelayPorts& ports() const { return ports_; }
   [[nodiscard]] std::string url(const std::string& path = "camera") const;
   [[nodiscard]] Process& process() { return *proc_; }
@@ -45,10 +48,12 @@ std::unique_ptr<Process> start_publisher(int relay_port, int local_port, const s
                                          int fps = 30, int kbps = 800);
 
 /// An RTP H.264 sender inside the test: videotestsrc ! x264enc ! rtph264pay ! udpsink,
-/// sending from `local_port` (so the relay's RTCP comes back to local_port + 1).
+/// sending from `local_port` (so the relay's RTCP comes back to local_port + 1). `pattern`:
+/// videotestsrc's (snow needs the bitrate it is given; ball compresses to a fraction of it).
 class TestSender {
  public:
-  TestSender(int relay_port, int local_port, int keyframe_interval_frames, const std::string& size = "320x240");
+  TestSender(int relay_port, int local_port, int keyframe_interval_frames, const std::string& size = "320x240",
+             const std::string& pattern = "ball", int kbps = 500);
   ~TestSender();
   TestSender(const TestSender&) = delete;
   TestSender& operator=(const TestSender&) = delete;

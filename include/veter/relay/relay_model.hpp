@@ -61,6 +61,10 @@ struct SessionSnapshot {
   std::string state;        // "idle" | "read"
   std::uint64_t bytes_sent = 0;
   std::chrono::system_clock::time_point created;
+  // Bounded viewer delay (TCP viewers; see docs/relay.md "Viewers that stay live").
+  std::uint64_t frames_skipped = 0;  // access units not sent while the viewer caught up
+  std::uint64_t catch_ups = 0;       // times it skipped to a keyframe
+  double delay_ms = 0;               // age of its oldest unacknowledged access unit at the last check
   bool operator==(const SessionSnapshot&) const = default;
 };
 

@@ -64,6 +64,18 @@ void read_listener(MapReader r, HttpListenerConfig& out, std::string& token) {
   r.finish();
 }
 
+// rtsp.viewer_max_delay / paths.<name>.viewer_max_delay (0 allowed only per path: "use rtsp's").
+void read_max_delay(const YAML::Node& n, common::Duration& out, bool zero_allowed) {
+  common::from_yaml(n, out);
+  if (out == 0ms && zero_allowed) {
+    return;
+  }
+  if (out < 20ms) {
+    throw ValueError(zero_allowed ? "must be 0ms (use rtsp.viewer_max_delay) or at least 20ms"
+                                  : "must be at least 20ms");
+  }
+}
+
 void read_path(MapReader& r, PathConfig& p) {
   auto ing = r.child("ingest");
   ing.read("listen", p.ingest.listen);
@@ -102,6 +114,7 @@ void read_path(MapReader& r, PathConfig& p) {
   r.read_with("max_readers", [&](const YAML::Node& n) { int_in(n, p.max_readers, 0, 100000); });
   r.read("run_on_ready", p.run_on_ready);
   r.read("run_on_not_ready", p.run_on_not_ready);
+  r.read_with("viewer_max_delay", [&](const YAML::Node& n) { read_max_delay(n, p.viewer_max_delay, true); });
   r.read_with("on_size_change", [&](const YAML::Node& n) {
     std::string s;
     common::from_yaml(n, s);
@@ -149,6 +162,7 @@ void apply_node(RelayConfig& target, const YAML::Node& doc, const std::string& o
       cfg.rtsp.udp_port_range = parse_port_range(s);
     });
     rtsp.read("session_timeout", cfg.rtsp.session_timeout);
+    rtsp.read_with("viewer_max_delay", [&](const YAML::Node& n) { read_max_delay(n, cfg.rtsp.viewer_max_delay, false); });
     rtsp.read("viewer_max_lag", cfg.rtsp.viewer_max_lag);
     rtsp.read_with("viewer_max_backlog_kb",
                    [&](const YAML::Node& n) { int_in(n, cfg.rtsp.viewer_max_backlog_kb, 64, 1048576); });
@@ -227,6 +241,7 @@ std::string to_yaml(const RelayConfig& cfg) {
   e << YAML::Key << "udp_port_range" << YAML::Value << YAML::DoubleQuoted
     << fmt::format("{}-{}", cfg.rtsp.udp_port_range.min, cfg.rtsp.udp_port_range.max);
   e << YAML::Key << "session_timeout" << YAML::Value << common::format_duration(cfg.rtsp.session_timeout);
+  e << YAML::Key << "viewer_max_delay" << YAML::Value << common::format_duration(cfg.rtsp.viewer_max_delay);
   e << YAML::Key << "viewer_max_lag" << YAML::Value << common::format_duration(cfg.rtsp.viewer_max_lag);
   e << YAML::Key << "viewer_max_backlog_kb" << YAML::Value << cfg.rtsp.viewer_max_backlog_kb;
   emit_rtsp_security(e, cfg.rtsp);  // issue 6
@@ -258,6 +273,7 @@ std::string to_yaml(const RelayConfig& cfg) {
     e << YAML::Key << "max_readers" << YAML::Value << p.max_readers;
     e << YAML::Key << "run_on_ready" << YAML::Value << YAML::DoubleQuoted << p.run_on_ready;
     e << YAML::Key << "run_on_not_ready" << YAML::Value << YAML::DoubleQuoted << p.run_on_not_ready;
+    e << YAML::Key << "viewer_max_delay" << YAML::Value << common::format_duration(p.viewer_max_delay);
     e << YAML::Key << "on_size_change" << YAML::Value << p.on_size_change;
     e << YAML::EndMap;
   }

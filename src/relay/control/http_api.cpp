@@ -230,6 +230,10 @@ nlohmann::ordered_json session_json(const SessionSnapshot& s) {
       {"transport", s.transport.empty() ? Json(nullptr) : Json(upper(s.transport))},
       {"bytesReceived", 0},
       {"bytesSent", s.bytes_sent},
+      // veter: bounded viewer delay
+      {"framesSkipped", s.frames_skipped},
+      {"catchUps", s.catch_ups},
+      {"delayMs", s.delay_ms},
   };
 }
 

@@ -94,6 +94,16 @@ void session_series(Exposition& e, const std::vector<SessionSnapshot>& sessions)
   for (const auto& s : sessions) {
     e.sample("rtsp_sessions_bytes_sent", labels(s), s.bytes_sent);
   }
+  e.family("veter_rtsp_session_frames_skipped_total", "counter",
+           "Access units not sent to the session while it caught up (rtsp.viewer_max_delay).");
+  for (const auto& s : sessions) {
+    e.sample("veter_rtsp_session_frames_skipped_total", labels(s), s.frames_skipped);
+  }
+  e.family("veter_rtsp_session_catch_ups_total", "counter",
+           "Times the session skipped to the next keyframe because it was more than rtsp.viewer_max_delay behind.");
+  for (const auto& s : sessions) {
+    e.sample("veter_rtsp_session_catch_ups_total", labels(s), s.catch_ups);
+  }
 }
 
 void ingest_series(Exposition& e, const std::vector<PathSnapshot>& paths) {

@@ -8,6 +8,8 @@
 #include <chrono>
 #include <condition_variable>
 #include <random>
+#include <span>
+#include <utility>
 #include <stdexcept>
 
 #include <fmt/format.h>
@@ -88,6 +90,8 @@ void free_watch(gpointer user_data) { delete static_cast<std::shared_ptr<SinkWat
 // A join that did not end within this time belongs to a PLAY that failed
 // after it began; the held access units go out anyway.
 constexpr std::int64_t kMaxJoinHoldNs = 300'000'000;
+// Access units remembered for age_at (30 s at 30 fps).
+constexpr std::size_t kSentKept = 900;
 // A join waits at most this long for packets pushed before it to reach the sinks.
 constexpr std::int64_t kMaxDrainWaitNs = 50'000'000;
 // At most this many access units are held during open joins (10 at 30 fps).
@@ -315,6 +319,29 @@ void Fanout::detach(GstRTSPMedia* media) {
   // `gone` (signal connections, appsrc ref) is released outside the lock.
 }
 
+std::chrono::nanoseconds Fanout::age_at(std::uint64_t position) const {
+  const std::int64_t now_ns = monotonic_ns();
+  std::lock_guard lock(mutex_);
+  // The first access unit not completely at or before `position`.
+  auto it = std::upper_bound(sent_.begin(), sent_.end(), position,
+                             [](std::uint64_t p, const Sent& s) { return p < s.wire_end; });
+  if (it == sent_.end()) {
+    return std::chrono::nanoseconds(0);
+  }
+  return std::chrono::nanoseconds(std::max<std::int64_t>(0, now_ns - it->at_ns));
+}
+
+void Fanout::resume_at_keyframe(common::GObjectPtr<GstRTSPStreamTransport> transport,
+                                std::shared_ptr<ResumeTicket> ticket) {
+  std::lock_guard lock(mutex_);
+  resumes_.emplace_back(std::move(transport), std::move(ticket));
+}
+
+void Fanout::cancel_resume(const std::shared_ptr<ResumeTicket>& ticket) {
+  std::lock_guard lock(mutex_);
+  std::erase_if(resumes_, [&](const auto& r) { return r.second == ticket; });
+}
+
 bool Fanout::has_media() const {
   std::lock_guard lock(mutex_);
   return !entries_.empty();
@@ -443,6 +470,7 @@ void Fanout::forward_locked(GstBufferList* au, std::int64_t now_ns) {
   std::uint64_t bytes = 0;
   RtpRewriter::Numbers last;
   bool first = true;
+  bool keyframe = false;
   for (guint i = 0; i < n; ++i) {
     GstBuffer* in = gst_buffer_list_get(au, i);
     if (out == nullptr) {
@@ -465,6 +493,12 @@ void Fanout::forward_locked(GstBufferList* au, std::int64_t now_ns) {
     }
     const auto numbers = rewriter_.map(gst_rtp_buffer_get_ssrc(&rtp), gst_rtp_buffer_get_seq(&rtp),
                                        gst_rtp_buffer_get_timestamp(&rtp), now_ns);
+    if (!resumes_.empty() && !keyframe) {
+      keyframe = inspect_h264_payload(std::span<const std::uint8_t>(
+                                          static_cast<const std::uint8_t*>(gst_rtp_buffer_get_payload(&rtp)),
+                                          gst_rtp_buffer_get_payload_len(&rtp)))
+                     .idr;
+    }
     gst_rtp_buffer_set_ssrc(&rtp, rewriter_.ssrc());
     gst_rtp_buffer_set_seq(&rtp, numbers.seq);
     gst_rtp_buffer_set_timestamp(&rtp, numbers.timestamp);
@@ -484,6 +518,22 @@ void Fanout::forward_locked(GstBufferList* au, std::int64_t now_ns) {
   }
   if (out == nullptr) {
     return;
+  }
+  if (keyframe) {
+    // Skipped viewers come back exactly at an IDR, so their first picture decodes.
+    for (auto& [transport, ticket] : std::exchange(resumes_, {})) {
+      gst_rtsp_stream_transport_set_active(transport.get(), TRUE);
+      ticket->wire_position = wire_bytes_.load();
+      ticket->access_units = access_units_.load();
+      ticket->resumed.store(true, std::memory_order_release);
+    }
+  }
+  const std::uint64_t wire = wire_bytes_.fetch_add(bytes + 4ULL * gst_buffer_list_length(out)) + bytes +
+                             4ULL * gst_buffer_list_length(out);
+  access_units_.fetch_add(1);
+  sent_.push_back(Sent{wire, now_ns});
+  if (sent_.size() > kSentKept) {
+    sent_.pop_front();
   }
   payload_bytes_.fetch_add(bytes, std::memory_order_relaxed);
   bytes_sent_.fetch_add(bytes * static_cast<std::uint64_t>(std::max(0, playing_.load())), std::memory_order_relaxed);

@@ -30,6 +30,16 @@ struct RtspServer::Session {
   std::chrono::system_clock::time_point created;
   GstRTSPClient* client = nullptr;  // cleared when the connection closes
   std::uint64_t bytes_base = 0;     // fanout payload bytes when PLAY started
+  // Bounded viewer delay (TCP): see check_delay.
+  enum class Catchup { live, draining, waiting_keyframe } catchup = Catchup::live;
+  bool based = false;
+  std::uint64_t wire_base = 0;      // fan-out wire position ...
+  std::uint64_t acked_base = 0;     // ... matching this tcpi_bytes_acked of the viewer's socket
+  std::uint64_t units_at_pause = 0;
+  std::shared_ptr<ResumeTicket> ticket;
+  std::uint64_t frames_skipped = 0;
+  std::uint64_t catch_ups = 0;
+  double delay_ms = 0;
 };
 
 struct RtspServer::Client {
@@ -354,24 +364,37 @@ void RtspServer::on_setup(GstRTSPClient* client, GstRTSPContext* ctx, gpointer s
 
 void RtspServer::on_play(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self) {
   auto* me = static_cast<RtspServer*>(self);
+  Session* s_ptr = nullptr;
+  if (ctx->session != nullptr) {
+    if (auto it = me->sessions_.find(gst_rtsp_session_get_sessionid(ctx->session)); it != me->sessions_.end()) {
+      s_ptr = &it->second;
+    }
+  }
+  if (s_ptr != nullptr && !s_ptr->playing) {
+    // Where this viewer's stream starts, for check_delay: taken before the join
+    // ends, when everything written to its socket so far is RTSP answers.
+    if (const auto* m = me->mount_of(s_ptr->path)) {
+      s_ptr->wire_base = m->fanout->wire_bytes();
+    }
+    GstRTSPConnection* conn = gst_rtsp_client_get_connection(client);
+    GSocket* sock = conn != nullptr ? gst_rtsp_connection_get_write_socket(conn) : nullptr;
+    if (const auto q = sock != nullptr ? probe_tcp_queue(g_socket_get_fd(sock)) : std::nullopt) {
+      s_ptr->acked_base = q->bytes_acked + q->queued;
+      s_ptr->based = true;
+    }
+  }
   // Emitted once the viewer's transport is in the media. The path counts it as
   // playing before the join ends: the fan-out sends nothing while nobody plays.
-  me->note_playing(ctx);
+  if (s_ptr != nullptr) {
+    me->note_playing(*s_ptr);
+  }
   if (auto c = me->clients_.find(client); c != me->clients_.end() && c->second->joining != nullptr) {
     c->second->joining->end_join();
     c->second->joining = nullptr;
   }
 }
 
-void RtspServer::note_playing(GstRTSPContext* ctx) {
-  if (ctx->session == nullptr) {
-    return;
-  }
-  auto it = sessions_.find(gst_rtsp_session_get_sessionid(ctx->session));
-  if (it == sessions_.end()) {
-    return;
-  }
-  Session& s = it->second;
+void RtspServer::note_playing(Session& s) {
   if (!s.playing) {
     s.playing = true;
     for (const auto& m : mounts_) {
@@ -394,6 +417,11 @@ void RtspServer::on_session_removed(GstRTSPSessionPool*, GstRTSPSession* session
   }
   const std::string path = it->second.path;
   spdlog::info("RTSP session {} on /{} from {} ended", it->first, path, it->second.remote);
+  if (it->second.ticket) {
+    if (const auto* m = me->mount_of(path)) {
+      m->fanout->cancel_resume(it->second.ticket);
+    }
+  }
   me->sessions_.erase(it);
   me->update_playing(path);
 }
@@ -408,6 +436,9 @@ std::vector<SessionSnapshot> RtspServer::sessions() const {
     snap.transport = s.transport;
     snap.state = s.playing ? "read" : "idle";
     snap.created = s.created;
+    snap.frames_skipped = s.frames_skipped;
+    snap.catch_ups = s.catch_ups;
+    snap.delay_ms = s.delay_ms;
     if (s.playing) {
       for (const auto& m : mounts_) {
         if (m.name == s.path) {
@@ -484,6 +515,11 @@ void RtspServer::remove_session(const std::string& session_id) {
     return;
   }
   const std::string path = it->second.path;
+  if (it->second.ticket) {
+    if (const auto* m = mount_of(path)) {
+      m->fanout->cancel_resume(it->second.ticket);  // before its transport is stopped
+    }
+  }
   common::GstPtr<GstRTSPSession> session(gst_rtsp_session_pool_find(pool_.get(), session_id.c_str()));
   if (session) {
     // Stop sending to this session's transports, then forget the session.
@@ -498,6 +534,104 @@ void RtspServer::remove_session(const std::string& session_id) {
   }
   sessions_.erase(session_id);
   update_playing(path);
+}
+
+const MountTarget* RtspServer::mount_of(const std::string& path) const {
+  for (const auto& m : mounts_) {
+    if (m.name == path) {
+      return &m;
+    }
+  }
+  return nullptr;
+}
+
+common::GObjectPtr<GstRTSPStreamTransport> RtspServer::transport_of(const std::string& session_id) const {
+  common::GObjectPtr<GstRTSPStreamTransport> out;
+  common::GstPtr<GstRTSPSession> session(gst_rtsp_session_pool_find(pool_.get(), session_id.c_str()));
+  if (!session) {
+    return out;
+  }
+  GList* medias = gst_rtsp_session_filter(session.get(), &ref_all_media, nullptr);
+  if (medias != nullptr) {
+    if (GstRTSPStreamTransport* t = gst_rtsp_session_media_get_transport(GST_RTSP_SESSION_MEDIA(medias->data), 0)) {
+      out.reset(GST_RTSP_STREAM_TRANSPORT(g_object_ref(t)));
+    }
+  }
+  g_list_free_full(medias, g_object_unref);
+  return out;
+}
+
+// Bounded viewer delay for a TCP viewer. Its position in the stream is the
+// fan-out's wire position at PLAY plus the bytes its socket had acknowledged
+// since; the age of the access unit at that position is how far behind it is
+// (the relay's queues, the kernel's send queue and the network together). Past
+// the path's viewer_max_delay its transport leaves the media (nothing more is
+// queued for it) and a keyframe is asked for; once its socket queue is empty it
+// is put back exactly at the next IDR. So a viewer on a path that carries less
+// than the stream skips frames instead of lagging.
+void RtspServer::check_delay(Session& s, GstRTSPClient* client) {
+  const MountTarget* m = mount_of(s.path);
+  GstRTSPConnection* conn = gst_rtsp_client_get_connection(client);
+  GSocket* sock = conn != nullptr ? gst_rtsp_connection_get_write_socket(conn) : nullptr;
+  const auto q = sock != nullptr ? probe_tcp_queue(g_socket_get_fd(sock)) : std::nullopt;
+  if (m == nullptr || !q || !s.based) {
+    return;
+  }
+  switch (s.catchup) {
+    case Session::Catchup::live: {
+      if (q->queued == 0) {
+        // Everything written has been acknowledged: re-base on the present, so
+        // bytes that are not stream data (RTCP, keep-alive answers) never add up.
+        s.wire_base = m->fanout->wire_bytes();
+        s.acked_base = q->bytes_acked;
+        s.delay_ms = 0;
+        return;
+      }
+      const std::uint64_t acked = q->bytes_acked >= s.acked_base ? q->bytes_acked - s.acked_base : 0;
+      const auto age = m->fanout->age_at(s.wire_base + acked);
+      s.delay_ms = static_cast<double>(age.count()) / 1e6;
+      if (age <= m->viewer_max_delay) {
+        return;
+      }
+      auto transport = transport_of(s.id);
+      if (!transport) {
+        return;
+      }
+      gst_rtsp_stream_transport_set_active(transport.get(), FALSE);
+      s.units_at_pause = m->fanout->access_units();
+      s.catchup = Session::Catchup::draining;
+      m->ingest->request_keyframe("viewer catching up");
+      spdlog::debug("RTSP session {} ({}): {:.0f} ms behind (viewer_max_delay {}): skipping to the next keyframe",
+                    s.id, s.remote, s.delay_ms, common::format_duration(m->viewer_max_delay));
+      return;
+    }
+    case Session::Catchup::draining: {
+      if (q->queued != 0) {
+        return;  // what was queued before the skip is still on its way
+      }
+      auto transport = transport_of(s.id);
+      if (!transport) {
+        return;
+      }
+      s.acked_base = q->bytes_acked;
+      s.ticket = std::make_shared<ResumeTicket>();
+      m->fanout->resume_at_keyframe(std::move(transport), s.ticket);
+      m->ingest->request_keyframe("viewer catching up");
+      s.catchup = Session::Catchup::waiting_keyframe;
+      return;
+    }
+    case Session::Catchup::waiting_keyframe: {
+      if (!s.ticket || !s.ticket->resumed.load(std::memory_order_acquire)) {
+        return;
+      }
+      s.wire_base = s.ticket->wire_position;
+      s.frames_skipped += s.ticket->access_units - s.units_at_pause;
+      ++s.catch_ups;
+      s.ticket.reset();
+      s.catchup = Session::Catchup::live;
+      return;
+    }
+  }
 }
 
 void RtspServer::check_slow(Client& c, Clock::time_point now) {
@@ -540,6 +674,11 @@ void RtspServer::tick() {
   for (const auto& [id, s] : sessions_) {
     if (s.playing && s.transport == "tcp" && s.client != nullptr) {
       tcp_players.push_back(s.client);
+    }
+  }
+  for (auto& [id, s] : sessions_) {
+    if (s.playing && s.transport == "tcp" && s.client != nullptr && clients_.count(s.client) != 0) {
+      check_delay(s, s.client);
     }
   }
   std::sort(tcp_players.begin(), tcp_players.end());

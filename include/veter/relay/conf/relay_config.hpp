@@ -47,6 +47,8 @@ struct PathConfig {
   /// (keep the session, new SPS in-band) or "reconnect" (their sessions end, so
   /// players that cannot switch size in-stream reopen and get the new size).
   std::string on_size_change = "continue";
+  /// Per-path rtsp.viewer_max_delay; 0 = the rtsp one.
+  common::Duration viewer_max_delay = 0ms;
   bool operator==(const PathConfig&) const = default;
 };
 
@@ -71,6 +73,7 @@ struct RtspConfig {
   std::vector<std::string> transports{"tcp", "udp"};
   PortRange udp_port_range;
   common::Duration session_timeout = 60s;
+  common::Duration viewer_max_delay = 200ms;  // a viewer further behind skips to the next keyframe
   common::Duration viewer_max_lag = 2s;  // a viewer whose backlog is older than this is dropped
   int viewer_max_backlog_kb = 4096;     // ... or larger than this
   // issue 6: security

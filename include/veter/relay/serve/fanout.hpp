@@ -11,6 +11,8 @@
 #include <gst/rtsp-server/rtsp-server.h>
 
 #include <atomic>
+#include <chrono>
+#include <deque>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -27,6 +29,13 @@ namespace detail {
 struct SinkWatch;  // what one of a media's sinks has received (fanout.cpp)
 struct Drain;
 }  // namespace detail
+
+/// A viewer waiting to be resumed at the next keyframe (Fanout::resume_at_keyframe).
+struct ResumeTicket {
+  std::atomic<bool> resumed{false};
+  std::uint64_t wire_position = 0;  // Fanout::wire_bytes() just before the keyframe (valid once resumed)
+  std::uint64_t access_units = 0;   // Fanout::access_units() just before it
+};
 
 class Fanout {
  public:
@@ -58,6 +67,20 @@ class Fanout {
   void set_playing_viewers(int n) { playing_.store(n); }
   /// RTP bytes handed to the media (one copy, i.e. per viewer).
   [[nodiscard]] std::uint64_t payload_bytes() const { return payload_bytes_.load(); }
+  /// Interleaved bytes (RTP + 4-byte framing) of every access unit handed to the media so far: a TCP
+  /// viewer's position in the stream is its acknowledged byte count mapped onto this line.
+  [[nodiscard]] std::uint64_t wire_bytes() const { return wire_bytes_.load(); }
+  /// Access units handed to the media so far.
+  [[nodiscard]] std::uint64_t access_units() const { return access_units_.load(); }
+  /// Any thread: how long ago the access unit holding wire byte `position` was
+  /// handed to the media (0 when the position is at or past the end; the oldest
+  /// remembered age, about 30 s, when it is further back than that).
+  [[nodiscard]] std::chrono::nanoseconds age_at(std::uint64_t position) const;
+  /// Any thread: activate `transport` (a viewer skipped) just before the next
+  /// access unit that holds an IDR goes out, and fill `ticket` then.
+  void resume_at_keyframe(common::GObjectPtr<GstRTSPStreamTransport> transport, std::shared_ptr<ResumeTicket> ticket);
+  /// Any thread: forget a pending resume (the viewer's session ended).
+  void cancel_resume(const std::shared_ptr<ResumeTicket>& ticket);
   /// RTP bytes sent to all viewers together.
   [[nodiscard]] std::uint64_t bytes_sent() const { return bytes_sent_.load(); }
 
@@ -96,6 +119,14 @@ class Fanout {
   std::atomic<int> playing_{0};
   std::atomic<std::uint64_t> payload_bytes_{0};
   std::atomic<std::uint64_t> bytes_sent_{0};
+  std::atomic<std::uint64_t> wire_bytes_{0};
+  std::atomic<std::uint64_t> access_units_{0};
+  struct Sent {
+    std::uint64_t wire_end;  // wire_bytes_ after this access unit
+    std::int64_t at_ns;      // when it was handed to the media
+  };
+  std::deque<Sent> sent_;  // the last kSentKept access units (fan-out lock)
+  std::vector<std::pair<common::GObjectPtr<GstRTSPStreamTransport>, std::shared_ptr<ResumeTicket>>> resumes_;
 };
 
 }  // namespace veter::relay

@@ -31,6 +31,7 @@ struct MountTarget {
   int max_readers = 0;
   Ingest* ingest = nullptr;
   Fanout* fanout = nullptr;
+  std::chrono::milliseconds viewer_max_delay{200};  // the path's, else rtsp.viewer_max_delay
 };
 
 class RtspServer {
@@ -69,11 +70,14 @@ class RtspServer {
 
   const MountTarget* find_mount(const GstRTSPContext* ctx) const;
   int readers_of(const std::string& path) const;
-  void note_playing(GstRTSPContext* ctx);
+  void note_playing(Session& s);
   void update_playing(const std::string& path);
   void remove_session(const std::string& session_id);
   void drop_client(GstRTSPClient* client, const std::string& why);
   void check_slow(Client& c, std::chrono::steady_clock::time_point now);
+  void check_delay(Session& s, GstRTSPClient* client);
+  [[nodiscard]] const MountTarget* mount_of(const std::string& path) const;
+  [[nodiscard]] common::GObjectPtr<GstRTSPStreamTransport> transport_of(const std::string& session_id) const;
 
   RtspConfig cfg_;
   std::vector<MountTarget> mounts_;
