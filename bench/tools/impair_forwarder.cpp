@@ -296,7 +296,12 @@ int main(int argc, char** argv) {
             out_fd = fds[i + 2].get();
             dest = i == 0 ? relay_rtp : relay_rtcp;
           } else {  // from the relay: back to the publisher socket of the same kind
-            const auto& pub = publisher[i - 2];
+            std::optional<sockaddr_in> pub = publisher[i - 2];
+            if (!pub && i == 3 && publisher[0]) {
+              // No RTCP from the publisher yet: its RTP port + 1 (RFC 3550), as the relay does.
+              pub = publisher[0];
+              pub->sin_port = htons(static_cast<std::uint16_t>(ntohs(pub->sin_port) + 1));
+            }
             if (!pub) {
               ++leg.unroutable;
               continue;

@@ -111,6 +111,18 @@ std::string convert_part(const Selection& sel, const EncoderSettings& enc) {
   return fmt::format(" ! videoconvert ! {}", enc.input_caps);
 }
 
+/// RFC 4588 retransmission: rtprtxsend keeps ~1 s of packets and answers the NACKs rtpbin turns
+/// into upstream requests with RTX packets (own payload type and SSRC, apt=96).
+std::string rtx_part(const PublisherConfig& cfg) {
+  if (!cfg.rtx) {
+    return {};
+  }
+  return fmt::format(
+      "rtprtxsend name={} payload-type-map=\"application/x-rtp-pt-map,96=(uint){}\" max-size-time=1000 "
+      "max-size-packets=0 ! ",
+      element::rtx_sender, cfg.rtx_payload_type);
+}
+
 }  // namespace
 
 std::string build_pipeline_description(const PublisherConfig& cfg, const Selection& sel) {
@@ -136,14 +148,14 @@ std::string build_pipeline_description(const PublisherConfig& cfg, const Selecti
   return fmt::format(
       "rtpbin name={rtpbin} {srtp_elem}"
       "{source}{convert} ! {encoder} name={enc} {props} ! {h264caps} ! "
-      "rtph264pay name={pay} pt=96 mtu={mtu} config-interval=-1 aggregate-mode=zero-latency ! "
+      "rtph264pay name={pay} pt=96 mtu={mtu} config-interval=-1 aggregate-mode=zero-latency ! {rtx}"
       "{rtpbin}.send_rtp_sink_0 "
       "{rtpbin}.send_rtp_src_0 {rtp_out}! udpsink name={rtp_sink} host={host} port={port} bind-port={lport} "
       "sync=false async=false "
       "{rtpbin}.send_rtcp_src_0 {rtcp_out}! udpsink name={rtcp_sink} host={host} port={port1} bind-port={lport1} "
       "sync=false async=false "
       "udpsrc name={rtcp_src} port={lport1} caps=application/x-rtcp ! {rtpbin}.recv_rtcp_sink_0",
-      fmt::arg("rtpbin", element::rtpbin), fmt::arg("srtp_elem", srtp_elem), fmt::arg("rtp_out", rtp_out),
+      fmt::arg("rtpbin", element::rtpbin), fmt::arg("srtp_elem", srtp_elem), fmt::arg("rtx", rtx_part(cfg)), fmt::arg("rtp_out", rtp_out),
       fmt::arg("rtcp_out", rtcp_out), fmt::arg("source", source_part(cfg, sel)),
       fmt::arg("convert", convert_part(sel, enc)), fmt::arg("encoder", to_string(sel.encoder)),
       fmt::arg("enc", element::encoder), fmt::arg("props", enc.properties), fmt::arg("h264caps", enc.output_caps),

@@ -78,6 +78,9 @@ void Publisher::start() {
     srtcp_filter_ = std::make_unique<SrtcpFilter>(*srtp_key_);  // RTCP from the relay must authenticate too
   }
   sockets_ = open_local_sockets(cfg_.local_port, family);
+  if (cfg_.abr) {
+    abr_.emplace(std::min(cfg_.bitrate_min_kbps, cfg_.bitrate_kbps), cfg_.bitrate_kbps);
+  }
   spdlog::info("local RTP port {} / RTCP port {} (send and receive)", sockets_.port, sockets_.port + 1);
   tick_timer_.reset(g_timeout_add(
       100,
@@ -138,6 +141,7 @@ void Publisher::resolve_cb(GObject* source, GAsyncResult* res, gpointer data) {
     if (now != self->address_) {
       spdlog::info("destination {} now resolves to {} (was {})", self->cfg_.destination.host, now, self->address_);
       self->address_ = now;
+      self->feedback_.set_relay(now, self->cfg_.destination.port + 1);
       for (const char* name : {element::rtp_sink, element::rtcp_sink}) {
         if (auto sink = common::bin_child(self->pipeline_.get(), name)) {
           g_object_set(sink.get(), "host", now.c_str(), nullptr);
@@ -187,6 +191,9 @@ void Publisher::launch(const std::string& address) {
   g_object_set(rtcp_sink.get(), sock_prop, sockets_.rtcp.get(), "close-socket", FALSE, "host", address.c_str(),
                nullptr);
   g_object_set(rtcp_src.get(), "socket", sockets_.rtcp.get(), "close-socket", FALSE, nullptr);
+  feedback_.set_relay(address, cfg_.destination.port + 1);
+  auto rtx = common::bin_child(pipeline_.get(), element::rtx_sender);
+  feedback_.attach(rtcp_src.get(), rtx.get());  // rtx null when cfg.rtx is off
   if (srtp_key_) {  // issue 6
     auto srtpenc = common::bin_child(pipeline_.get(), element::srtp_encoder);
     if (!srtpenc) {
@@ -229,6 +236,7 @@ void Publisher::teardown() {
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
   }
   probes_.detach();
+  feedback_.detach();
   if (srtcp_filter_) {
     srtcp_filter_->detach();
   }
@@ -328,6 +336,7 @@ void Publisher::tick() {
   if (phase_ != Phase::running) {
     return;
   }
+  follow_congestion();
   const auto now = Clock::now();
   const std::uint64_t frames = counters_.frames.load();
   if (frames != frames_last_tick_) {
@@ -352,6 +361,31 @@ void Publisher::tick() {
     fail(fmt::format("no frame within {} s of starting", kFirstFrameTimeout.count()));
   } else if (streaming_ && now - last_progress_ > kStallTimeout) {
     fail(fmt::format("no frame for {} s (source stalled)", kStallTimeout.count()));
+  }
+}
+
+void Publisher::follow_congestion() {
+  const auto now = Clock::now();
+  if (!abr_ || now - abr_last_ < std::chrono::milliseconds(900)) {
+    return;
+  }
+  const double secs = std::chrono::duration<double>(now - abr_last_).count();
+  const std::uint64_t bytes = counters_.bytes.load();
+  const double sent_kbps = abr_last_bytes_ > 0 ? static_cast<double>(bytes - abr_last_bytes_) * 8 / 1000 / secs : 0;
+  abr_last_ = now;
+  abr_last_bytes_ = bytes;
+  const auto rr = receiver_report();
+  if (!rr || rr->ext_highest_seq == abr_last_report_seq_) {
+    return;  // no new report from the relay
+  }
+  abr_last_report_seq_ = rr->ext_highest_seq;
+  const auto target = abr_->on_report({rr->fraction_lost, rr->rtt_ms, sent_kbps}, now);
+  if (!target) {
+    return;
+  }
+  auto encoder = common::bin_child(pipeline_.get(), element::encoder);
+  if (encoder && apply_encoder_bitrate(encoder.get(), *target)) {
+    spdlog::debug("bitrate target {} kbit/s ({})", *target, abr_->reason());
   }
 }
 
@@ -404,13 +438,26 @@ std::optional<ReceiverReport> Publisher::receiver_report() const {
   // Our own source is the internal one; the relay's report blocks about it are kept on
   // the relay's (remote) source, with rb-ssrc naming ours.
   const auto sources = structures_in(arr_val);
+  // With rtx the session has two internal sources: the media's is the payloader's SSRC.
+  std::optional<guint> media_ssrc;
+  if (auto pay = common::bin_child(pipeline_.get(), element::payloader)) {
+    guint ssrc = 0;
+    GstStructure* raw_pay = nullptr;
+    g_object_get(pay.get(), "stats", &raw_pay, nullptr);
+    std::unique_ptr<GstStructure, decltype(&gst_structure_free)> pay_stats(raw_pay, &gst_structure_free);
+    if (pay_stats && gst_structure_get_uint(pay_stats.get(), "ssrc", &ssrc)) {
+      media_ssrc = ssrc;
+    }
+  }
   guint own_ssrc = 0;
   gint clock_rate = 90000;
   bool have_own = false;
   for (const GstStructure* s : sources) {
     gboolean internal = FALSE;
-    if (gst_structure_get_boolean(s, "internal", &internal) && internal &&
-        gst_structure_get_uint(s, "ssrc", &own_ssrc)) {
+    guint ssrc = 0;
+    if (gst_structure_get_boolean(s, "internal", &internal) && internal && gst_structure_get_uint(s, "ssrc", &ssrc) &&
+        (!media_ssrc || *media_ssrc == ssrc)) {
+      own_ssrc = ssrc;
       have_own = true;
       gst_structure_get_int(s, "clock-rate", &clock_rate);
       break;
@@ -439,11 +486,14 @@ std::optional<ReceiverReport> Publisher::receiver_report() const {
     gst_structure_get_int(s, "rb-packetslost", &lost);
     gst_structure_get_uint(s, "rb-jitter", &jitter);
     gst_structure_get_uint(s, "rb-round-trip", &rtt);
+    guint ext_seq = 0;
+    gst_structure_get_uint(s, "rb-exthighestseq", &ext_seq);
     ReceiverReport rr;
     rr.fraction_lost = fraction / 256.0;
     rr.packets_lost = lost;
     rr.jitter_ms = 1000.0 * jitter / clock_rate;
     rr.rtt_ms = 1000.0 * rtt / 65536.0;
+    rr.ext_highest_seq = ext_seq;
     return rr;
   }
   return std::nullopt;
@@ -456,6 +506,9 @@ void Publisher::log_stats() {
                counters_.keyframes.load(),
                counters_.forced_idrs.load(),
                srtcp_filter_ ? srtcp_filter_->rejected() : 0,
+               feedback_.foreign_rtcp(),
+               feedback_.requests(),
+               feedback_.refused(),
                now};
   StatsInterval s;
   s.seconds = std::chrono::duration<double>(now - last_stats_.at).count();
@@ -465,7 +518,14 @@ void Publisher::log_stats() {
   const std::uint64_t keys = cur.keyframes - last_stats_.keyframes;
   s.periodic_idrs = keys > s.forced_idrs ? keys - s.forced_idrs : 0;
   s.rtcp_rejected = cur.rtcp_rejected - last_stats_.rtcp_rejected;
+  s.rtcp_foreign = cur.rtcp_foreign - last_stats_.rtcp_foreign;
+  s.rtx_requests = cur.rtx_requests - last_stats_.rtx_requests;
+  s.rtx_refused = cur.rtx_refused - last_stats_.rtx_refused;
   s.rr = receiver_report();
+  if (abr_) {
+    s.target_kbps = abr_->target_kbps();
+    s.target_reason = abr_->reason();
+  }
   last_stats_ = cur;
   std::string line = format_stats_line(s);
   if (send_failures_ > 0) {

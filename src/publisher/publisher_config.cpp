@@ -69,6 +69,8 @@ void apply_node(PublisherConfig& target, const YAML::Node& doc, const std::strin
   r.read_with("height", [&](const YAML::Node& n) { int_in(n, cfg.height, 16, 8192); });
   r.read_with("fps", [&](const YAML::Node& n) { int_in(n, cfg.fps, 1, 240); });
   r.read_with("bitrate_kbps", [&](const YAML::Node& n) { int_in(n, cfg.bitrate_kbps, 50, 200000); });
+  r.read_with("bitrate_min_kbps", [&](const YAML::Node& n) { int_in(n, cfg.bitrate_min_kbps, 50, 200000); });
+  r.read("abr", cfg.abr);
   r.read_with("encoder", [&](const YAML::Node& n) {
     std::string s;
     common::from_yaml(n, s);
@@ -84,6 +86,8 @@ void apply_node(PublisherConfig& target, const YAML::Node& doc, const std::strin
   r.read_with("mtu", [&](const YAML::Node& n) { int_in(n, cfg.mtu, 400, 9000); });
   r.read_with("local_port", [&](const YAML::Node& n) { int_in(n, cfg.local_port, 0, 65534); });
   r.read("srtp_key_file", cfg.srtp_key_file);  // issue 6
+  r.read("rtx", cfg.rtx);
+  r.read_with("rtx_payload_type", [&](const YAML::Node& n) { int_in(n, cfg.rtx_payload_type, 97, 127); });
   r.finish();
   try {
     validate(cfg);
@@ -128,11 +132,15 @@ std::string to_yaml(const PublisherConfig& cfg) {
   e << YAML::Key << "height" << YAML::Value << cfg.height;
   e << YAML::Key << "fps" << YAML::Value << cfg.fps;
   e << YAML::Key << "bitrate_kbps" << YAML::Value << cfg.bitrate_kbps;
+  e << YAML::Key << "bitrate_min_kbps" << YAML::Value << cfg.bitrate_min_kbps;
+  e << YAML::Key << "abr" << YAML::Value << cfg.abr;
   e << YAML::Key << "encoder" << YAML::Value << cfg.encoder;
   e << YAML::Key << "keyframe_interval" << YAML::Value << cfg.keyframe_interval;
   e << YAML::Key << "mtu" << YAML::Value << cfg.mtu;
   e << YAML::Key << "local_port" << YAML::Value << cfg.local_port;
   e << YAML::Key << "srtp_key_file" << YAML::Value << YAML::DoubleQuoted << cfg.srtp_key_file;
+  e << YAML::Key << "rtx" << YAML::Value << cfg.rtx;
+  e << YAML::Key << "rtx_payload_type" << YAML::Value << cfg.rtx_payload_type;
   e << YAML::EndMap;
   return std::string(e.c_str()) + "\n";
 }

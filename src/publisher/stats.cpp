@@ -18,6 +18,15 @@ std::string format_stats_line(const StatsInterval& s) {
   if (s.rtcp_rejected > 0) {
     line += fmt::format(", RTCP dropped (not authenticated) {}", s.rtcp_rejected);
   }
+  if (s.rtcp_foreign > 0) {
+    line += fmt::format(", RTCP dropped (not from the relay) {}", s.rtcp_foreign);
+  }
+  if (s.target_kbps) {
+    line += fmt::format(", target {} kbit/s ({})", *s.target_kbps, s.target_reason);
+  }
+  if (s.rtx_requests > 0) {
+    line += fmt::format(", retransmissions asked {} refused (budget) {}", s.rtx_requests, s.rtx_refused);
+  }
   return line;
 }
 

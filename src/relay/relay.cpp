@@ -155,13 +155,20 @@ void Relay::log_stats() const {
         dropped_total += n;
       }
     }
+    std::string repair;
+    if (const auto& r = s.ingest.repair; r.enabled) {
+      repair = fmt::format(" rtt={} repair_window={:.0f}ms nacks={} repaired={} too_late={} unrecoverable={} "
+                           "frames_dropped={}",
+                           r.rtt_ms ? fmt::format("{:.1f}ms", *r.rtt_ms) : std::string("-"), r.repair_window_ms,
+                           r.nacks_sent, r.repaired, r.repaired_too_late, r.unrecoverable, r.frames_dropped);
+    }
     spdlog::info("stats {}: {} publisher={} in={:.2f}Mbit/s fps={:.1f} packets={} lost={} reordered={} "
-                 "jitter={:.2f}ms keyframe_requests={} viewers={} out={:.2f}MB dropped={}{}",
+                 "jitter={:.2f}ms keyframe_requests={}{} viewers={} out={:.2f}MB dropped={}{}",
                  s.name, s.ready ? "ready" : "not-ready",
                  s.ingest.publisher_addr.empty() ? "-"
                                                  : fmt::format("{}:{}", s.ingest.publisher_addr, s.ingest.publisher_port),
                  s.ingest.bitrate_bps / 1e6, s.ingest.fps, s.ingest.packets, s.ingest.lost, s.ingest.reordered,
-                 s.ingest.jitter_ms, p->ingest->keyframe_requests_sent(), s.reader_ids.size(),
+                 s.ingest.jitter_ms, p->ingest->keyframe_requests_sent(), repair, s.reader_ids.size(),
                  static_cast<double>(s.bytes_sent) / 1e6, dropped_total, dropped);
   }
 }

@@ -67,6 +67,16 @@ inline PathSnapshot ready_path() {
   p.ingest.bitrate_bps = 2000000;
   p.ingest.last_packet_age_ms = 12;
   p.ingest.keyframe_interval_s = 1.0;
+  p.ingest.repair.enabled = true;
+  p.ingest.repair.rtt_ms = 52.5;
+  p.ingest.repair.repair_window_ms = 98;
+  p.ingest.repair.nacks_sent = 41;
+  p.ingest.repair.nacked_packets = 57;
+  p.ingest.repair.retransmissions_received = 55;
+  p.ingest.repair.repaired = 54;
+  p.ingest.repair.repaired_too_late = 1;
+  p.ingest.repair.unrecoverable = 2;
+  p.ingest.repair.frames_dropped = 1;
   return p;
 }
 

@@ -47,7 +47,10 @@ TEST(ApiJson, FreshPathGolden) {
     "fps": 0.0,
     "bitrateBps": 0.0,
     "lastPacketAgeMs": null,
-    "keyframeIntervalS": null
+    "keyframeIntervalS": null,
+    "repair": {
+      "enabled": false
+    }
   }
 })");
 }
@@ -102,7 +105,20 @@ TEST(ApiJson, ReadyPathGolden) {
     "fps": 30.0,
     "bitrateBps": 2000000.0,
     "lastPacketAgeMs": 12,
-    "keyframeIntervalS": 1.0
+    "keyframeIntervalS": 1.0,
+    "repair": {
+      "enabled": true,
+      "rttMs": 52.5,
+      "repairWindowMs": 98.0,
+      "repairWindowAuto": true,
+      "nacksSent": 41,
+      "packetsNacked": 57,
+      "retransmissionsReceived": 55,
+      "packetsRepaired": 54,
+      "packetsRepairedTooLate": 1,
+      "packetsUnrecoverable": 2,
+      "framesDropped": 1
+    }
   }
 })");
 }

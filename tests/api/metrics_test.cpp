@@ -81,6 +81,30 @@ veter_ingest_dropped_total{name="camera",reason="malformed"} 5
 # TYPE veter_ingest_jitter_seconds gauge
 veter_ingest_jitter_seconds{name="backcam"} 0
 veter_ingest_jitter_seconds{name="camera"} 0.00125
+# HELP veter_ingest_nacks_sent_total RTCP NACK packets sent to the publisher.
+# TYPE veter_ingest_nacks_sent_total counter
+veter_ingest_nacks_sent_total{name="camera"} 41
+# HELP veter_ingest_packets_nacked_total Sequence numbers asked for again (retries included).
+# TYPE veter_ingest_packets_nacked_total counter
+veter_ingest_packets_nacked_total{name="camera"} 57
+# HELP veter_ingest_packets_repaired_total Missing RTP packets that a retransmission filled in time.
+# TYPE veter_ingest_packets_repaired_total counter
+veter_ingest_packets_repaired_total{name="camera"} 54
+# HELP veter_ingest_packets_repaired_too_late_total Packets (retransmissions included) that arrived after the repair window.
+# TYPE veter_ingest_packets_repaired_too_late_total counter
+veter_ingest_packets_repaired_too_late_total{name="camera"} 1
+# HELP veter_ingest_packets_unrecoverable_total Missing packets given up on after the repair window (then PLI).
+# TYPE veter_ingest_packets_unrecoverable_total counter
+veter_ingest_packets_unrecoverable_total{name="camera"} 2
+# HELP veter_ingest_frames_dropped_total Incomplete frames not forwarded to viewers.
+# TYPE veter_ingest_frames_dropped_total counter
+veter_ingest_frames_dropped_total{name="camera"} 1
+# HELP veter_ingest_repair_window_seconds How long a frame may wait for a missing packet.
+# TYPE veter_ingest_repair_window_seconds gauge
+veter_ingest_repair_window_seconds{name="camera"} 0.098
+# HELP veter_ingest_rtt_seconds Round trip NACK -> retransmission on the ingest leg.
+# TYPE veter_ingest_rtt_seconds gauge
+veter_ingest_rtt_seconds{name="camera"} 0.0525
 # HELP veter_ingest_fps Access units per second received (last window).
 # TYPE veter_ingest_fps gauge
 veter_ingest_fps{name="backcam"} 0

@@ -51,7 +51,8 @@ const std::string kConvI420 = " ! videoconvert ! video/x-raw,format=I420 ! ";
 const std::string kConvNv12 = " ! videoconvert ! video/x-raw,format=NV12 ! ";
 
 const std::string kTail =
-    " ! rtph264pay name=pay pt=96 mtu=1200 config-interval=-1 aggregate-mode=zero-latency ! rtpbin.send_rtp_sink_0 "
+    " ! rtph264pay name=pay pt=96 mtu=1200 config-interval=-1 aggregate-mode=zero-latency ! "
+    "rtprtxsend name=rtx payload-type-map=\"application/x-rtp-pt-map,96=(uint)97\" max-size-time=1000 max-size-packets=0 ! rtpbin.send_rtp_sink_0 "
     "rtpbin.send_rtp_src_0 ! udpsink name=rtp_sink host=127.0.0.1 port=9000 bind-port=5004 sync=false async=false "
     "rtpbin.send_rtcp_src_0 ! udpsink name=rtcp_sink host=127.0.0.1 port=9001 bind-port=5005 sync=false async=false "
     "udpsrc name=rtcp_src port=5005 caps=application/x-rtcp ! rtpbin.recv_rtcp_sink_0";
@@ -223,6 +224,7 @@ TEST(Builder, ConfigFlowsIntoTheDescription) {
   cfg.mtu = 1400;
   cfg.destination = {"relay.example.org", 7000};
   cfg.local_port = 0;
+  cfg.rtx = false;  // no retransmission sender between payloader and rtpbin
   Selection s;
   s.source = SourceKind::test;
   s.encoder = EncoderKind::x264enc;
@@ -237,6 +239,22 @@ TEST(Builder, ConfigFlowsIntoTheDescription) {
             "async=false rtpbin.send_rtcp_src_0 ! udpsink name=rtcp_sink host=relay.example.org port=7001 "
             "bind-port=0 sync=false async=false udpsrc name=rtcp_src port=0 caps=application/x-rtcp ! "
             "rtpbin.recv_rtcp_sink_0");
+}
+
+TEST(Builder, RtxSenderBetweenPayloaderAndRtpbin) {
+  PublisherConfig cfg = default_cfg();
+  cfg.rtx_payload_type = 101;
+  Selection s;
+  s.source = SourceKind::test;
+  s.encoder = EncoderKind::x264enc;
+  const std::string d = build_pipeline_description(cfg, s);
+  EXPECT_NE(d.find("aggregate-mode=zero-latency ! rtprtxsend name=rtx "
+                   "payload-type-map=\"application/x-rtp-pt-map,96=(uint)101\" max-size-time=1000 "
+                   "max-size-packets=0 ! rtpbin.send_rtp_sink_0"),
+            std::string::npos)
+      << d;
+  cfg.rtx = false;
+  EXPECT_EQ(build_pipeline_description(cfg, s).find("rtprtxsend"), std::string::npos);
 }
 
 TEST(Builder, TestPatternSnowReplacesTheBall) {

@@ -1,6 +1,7 @@
 #include <gtest/gtest.h>
 
 #include "veter/relay/ingest/packet_filter.hpp"
+#include "veter/relay/ingest/ingest_repair.hpp"
 #include "veter/relay/rtp/rtcp_packets.hpp"
 
 using namespace veter::relay;
@@ -53,4 +54,29 @@ TEST(Rtcp, FindsSenderReport) {
   EXPECT_EQ(info->ntp_middle, 0x56789ABCU);
   sr.pop_back();
   EXPECT_FALSE(find_sender_report(sr));
+}
+
+TEST(Rtcp, NackPacksNeighboursIntoTheBitmaskAndSurvivesWrap) {
+  const auto nack = build_nack(1, 0x0A0B0C0D, {10, 12, 11, 26, 27, 10});
+  // 10 + bits for 11, 12, 26 (offset 16); 27 starts a new FCI entry.
+  const std::vector<std::uint8_t> want = {0x81, 205, 0,    4, 0, 0, 0, 1, 0x0A, 0x0B, 0x0C, 0x0D,
+                                          0,    10,  0x80, 0x03, 0, 27, 0, 0};
+  EXPECT_EQ(nack, want);
+  auto compound = build_receiver_report(1, std::nullopt, "veter-relay");
+  compound.insert(compound.end(), nack.begin(), nack.end());
+  EXPECT_FALSE(check_rtcp(compound));
+  EXPECT_EQ(nacked_sequence_numbers(compound, 0x0A0B0C0D), (std::vector<std::uint16_t>{10, 11, 12, 26, 27}));
+  EXPECT_TRUE(nacked_sequence_numbers(compound, 7).empty());
+  const auto wrap = build_nack(1, 2, {1, 65535, 0});
+  EXPECT_EQ(nacked_sequence_numbers(wrap, 2), (std::vector<std::uint16_t>{65535, 0, 1}));
+  EXPECT_EQ(wrap.size(), 16u);  // one FCI entry
+  EXPECT_TRUE(build_nack(1, 2, {}).empty());
+}
+
+TEST(Repair, AutoWindowFollowsTheRoundTripWithinBounds) {
+  using namespace std::chrono_literals;
+  EXPECT_EQ(auto_repair_window(std::nullopt), 150ms);  // nothing measured yet: the cap
+  EXPECT_EQ(auto_repair_window(std::chrono::microseconds(0)), 60ms);
+  EXPECT_EQ(auto_repair_window(std::chrono::microseconds(50'000)), 135ms);
+  EXPECT_EQ(auto_repair_window(std::chrono::microseconds(150'000)), 150ms);
 }

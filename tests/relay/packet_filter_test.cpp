@@ -121,6 +121,23 @@ TEST(PacketFilter, PayloadTypeMustMatch) {
   EXPECT_FALSE(f.publisher());  // an invalid packet never claims the path
 }
 
+TEST(PacketFilter, RetransmissionsOnlyFromTheCurrentPublisher) {
+  PacketFilter f({}, 96, 5s);
+  f.set_repair_payload_type(97);
+  const auto t0 = PublisherLock::Clock::now();
+  const auto a = v4("127.0.0.1", 5004);
+  const auto b = v4("127.0.0.1", 6004);
+  EXPECT_EQ(f.check_rtp(rtp(97, 1, 0x99), as_sa(a), t0).drop, DropReason::foreign_source);  // no publisher yet
+  EXPECT_FALSE(f.publisher());
+  EXPECT_FALSE(f.check_rtp(rtp(), as_sa(a), t0).drop);
+  const auto v = f.check_rtp(rtp(97, 1, 0x99), as_sa(a), t0);
+  EXPECT_FALSE(v.drop);
+  EXPECT_TRUE(v.repair);
+  EXPECT_FALSE(v.new_publisher);
+  EXPECT_EQ(f.check_rtp(rtp(97, 2, 0x99), as_sa(b), t0 + 10s).drop, DropReason::foreign_source);  // never a take-over
+  EXPECT_EQ(f.check_rtp(rtp(98), as_sa(a), t0).drop, DropReason::wrong_payload_type);
+}
+
 TEST(PacketFilter, PublisherLockAndTakeOver) {
   PacketFilter f({}, 96, 5s);
   const auto t0 = PublisherLock::Clock::now();

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace veter::test {
@@ -37,6 +38,8 @@ class RawRtspClient {
   /// Read and discard everything until the server closes the connection (true) or the timeout.
   bool drain_until_closed(std::chrono::milliseconds timeout);
   [[nodiscard]] int fd() const { return fd_; }
+  /// Bytes read past the last response (e.g. interleaved RTP right after PLAY); clears them.
+  std::string take_pending() { return std::exchange(buffer_, {}); }
 
  private:
   bool read_more(std::chrono::steady_clock::time_point deadline);

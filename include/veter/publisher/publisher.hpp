@@ -21,6 +21,8 @@
 #include "veter/publisher/local_sockets.hpp"
 #include "veter/publisher/publisher_config.hpp"
 #include "veter/publisher/selection.hpp"
+#include "veter/publisher/bitrate_controller.hpp"
+#include "veter/publisher/feedback_guard.hpp"
 #include "veter/publisher/srtcp_filter.hpp"
 #include "veter/publisher/stats.hpp"
 
@@ -54,6 +56,7 @@ class Publisher {
   void handle_message(GstMessage* msg);
   void tick();
   void log_stats();
+  void follow_congestion();
   void log_rtcp_events();
   std::optional<ReceiverReport> receiver_report() const;
   void resolve_async(bool for_start);
@@ -69,6 +72,11 @@ class Publisher {
   LocalSockets sockets_;
   std::optional<common::SrtpKey> srtp_key_;  // issue 6: loaded in start()
   std::unique_ptr<SrtcpFilter> srtcp_filter_;  // issue 6: incoming RTCP must be SRTCP with our key
+  FeedbackGuard feedback_{0.30};
+  std::optional<BitrateController> abr_;       // cfg.abr: set in start()
+  std::uint32_t abr_last_report_seq_ = 0;
+  std::uint64_t abr_last_bytes_ = 0;
+  std::chrono::steady_clock::time_point abr_last_{};               // RTCP only from the relay; retransmissions <= 30 % of media
   std::uint64_t key_requests_logged_ = 0;      // main loop: keyframe requests already logged
   std::uint64_t rtcp_rejected_logged_ = 0;     // main loop: rejected RTCP already reported
   std::chrono::steady_clock::time_point last_rtcp_reject_warning_{};
@@ -98,6 +106,7 @@ class Publisher {
 
   struct Snapshot {
     std::uint64_t frames = 0, bytes = 0, keyframes = 0, forced = 0, rtcp_rejected = 0;
+    std::uint64_t rtcp_foreign = 0, rtx_requests = 0, rtx_refused = 0;
     std::chrono::steady_clock::time_point at{};
   } last_stats_;
 };

@@ -17,11 +17,15 @@ struct PublisherConfig {
   int width = 1280;
   int height = 720;
   int fps = 30;
-  int bitrate_kbps = 2000;
+  int bitrate_kbps = 2000;       // the encoder's target on a clean path (and the ceiling with abr)
+  int bitrate_min_kbps = 300;    // abr floor (at most bitrate_kbps)
+  bool abr = true;               // lower the bitrate on loss / queueing delay from the relay's reports
   std::string encoder = "auto";  // auto | nvv4l2h264enc | v4l2h264enc | vah264enc | x264enc | openh264enc
   int keyframe_interval = 30;    // frames
   int mtu = 1200;
   int local_port = 5004;         // fixed local RTP port (RTCP on +1), symmetric RTP; 0 = any free pair
+  bool rtx = true;               // answer the relay's NACKs with RFC 4588 retransmissions (~1 s history)
+  int rtx_payload_type = 97;     // the retransmissions' payload type (the relay's ingest.rtx_payload_type)
   std::string srtp_key_file;     // issue 6: non-empty = send SRTP/SRTCP with this master key + salt
   bool operator==(const PublisherConfig&) const = default;
 };

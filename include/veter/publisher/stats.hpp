@@ -13,6 +13,7 @@ struct ReceiverReport {
   std::int64_t packets_lost = 0;
   double jitter_ms = 0;
   double rtt_ms = 0;  // 0 when the relay sent no LSR/DLSR yet
+  std::uint32_t ext_highest_seq = 0;  // tells one report from the next
 };
 
 /// Counter deltas over one interval.
@@ -24,10 +25,17 @@ struct StatsInterval {
   std::uint64_t periodic_idrs = 0;
   std::optional<ReceiverReport> rr;
   std::uint64_t rtcp_rejected = 0;  // issue 6: incoming RTCP that did not authenticate (SRTCP)
+  std::uint64_t rtcp_foreign = 0;   // incoming RTCP not from the relay's address and port
+  std::uint64_t rtx_requests = 0;   // retransmissions asked for (NACKed packets)
+  std::uint64_t rtx_refused = 0;    // ... refused by the retransmission budget
+  std::optional<int> target_kbps;   // congestion control on: the encoder's current target
+  std::string target_reason;        // why it last changed
 };
 
 /// e.g. "stats: 300 frames 30.0 fps 1987 kbit/s, IDRs forced 1 periodic 10, relay RR: lost 0.0% (0) jitter 1.2 ms rtt 0.8 ms"
-/// plus ", RTCP dropped (not authenticated) N" when N > 0.
+/// plus ", RTCP dropped (not authenticated) N" when N > 0, ", RTCP dropped (not from the relay) N"
+/// when N > 0, ", retransmissions asked N refused (budget) M" when N > 0 and
+/// ", target K kbit/s (reason)" when congestion control is on.
 std::string format_stats_line(const StatsInterval& s);
 
 }  // namespace veter::publisher

@@ -12,6 +12,22 @@
 
 namespace veter::relay {
 
+/// Loss repair on the ingest leg (NACK/RTX, see ingest/ingest_repair.hpp).
+struct RepairSnapshot {
+  bool enabled = false;
+  std::optional<double> rtt_ms;  // NACK -> retransmission round trip (jitter buffer)
+  double repair_window_ms = 0;
+  bool repair_window_auto = true;
+  std::uint64_t nacks_sent = 0;       // NACK RTCP packets
+  std::uint64_t nacked_packets = 0;   // sequence numbers asked for (retries included)
+  std::uint64_t retransmissions_received = 0;
+  std::uint64_t repaired = 0;         // missing packets that arrived in time thanks to a NACK
+  std::uint64_t repaired_too_late = 0;
+  std::uint64_t unrecoverable = 0;    // given up after the repair window
+  std::uint64_t frames_dropped = 0;   // access units not forwarded because a packet was missing
+  bool operator==(const RepairSnapshot&) const = default;
+};
+
 struct IngestSnapshot {
   std::string publisher_addr;  // "" when no publisher has been seen
   int publisher_port = 0;
@@ -26,6 +42,7 @@ struct IngestSnapshot {
   double bitrate_bps = 0;            // bits per second (last window)
   std::optional<std::int64_t> last_packet_age_ms;  // nullopt before the first packet
   std::optional<double> keyframe_interval_s;       // time between the last two IDRs
+  RepairSnapshot repair;
   bool operator==(const IngestSnapshot&) const = default;
 };
 

@@ -108,6 +108,17 @@ void read_path(MapReader& r, PathConfig& p) {
       p.ingest.takeover = Takeover::allow_from_only;
     } else {
       throw ValueError(fmt::format("\"{}\" is not one of after_timeout, never, allow_from_only", t));
+  ing.read("srtp_key_file", p.ingest.srtp_key_file);  // issue 6
+  ing.read("nack", p.ingest.nack);
+  ing.read_with("rtx_payload_type", [&](const YAML::Node& n) { int_in(n, p.ingest.rtx_payload_type, 96, 127); });
+  ing.read_with("repair_window", [&](const YAML::Node& n) {
+    if (n.IsScalar() && n.Scalar() == "auto") {
+      p.ingest.repair_window = 0ms;
+      return;
+    }
+    common::from_yaml(n, p.ingest.repair_window);
+    if (p.ingest.repair_window < 10ms || p.ingest.repair_window > 1s) {
+      throw ValueError("must be auto or 10ms..1s");
     }
   });
   ing.finish();
@@ -207,6 +218,10 @@ void validate(const RelayConfig& cfg) {
   std::set<std::string> names;
   std::set<int> ports;
   for (const auto& p : cfg.paths) {
+    if (p.ingest.nack && p.ingest.rtx_payload_type == p.ingest.payload_type) {
+      throw ValueError(fmt::format("paths.{}.ingest.rtx_payload_type: {} is the media payload type", p.name,
+                                   p.ingest.rtx_payload_type));
+    }
     if (p.name.empty() || p.name.find_first_of("/ ?#") != std::string::npos) {
       throw ValueError(fmt::format("paths.{}: a path name must be non-empty, without '/', ' ', '?', '#'", p.name));
     }
@@ -269,6 +284,10 @@ std::string to_yaml(const RelayConfig& cfg) {
     e << YAML::Key << "jitter_buffer" << YAML::Value << common::format_duration(p.ingest.jitter_buffer);
     e << YAML::Key << "srtp_key_file" << YAML::Value << YAML::DoubleQuoted << p.ingest.srtp_key_file;
     e << YAML::Key << "takeover" << YAML::Value << std::string(to_string(p.ingest.takeover));
+    e << YAML::Key << "nack" << YAML::Value << p.ingest.nack;
+    e << YAML::Key << "rtx_payload_type" << YAML::Value << p.ingest.rtx_payload_type;
+    e << YAML::Key << "repair_window" << YAML::Value
+      << (p.ingest.repair_window.count() == 0 ? std::string("auto") : common::format_duration(p.ingest.repair_window));
     e << YAML::EndMap;
     e << YAML::Key << "max_readers" << YAML::Value << p.max_readers;
     e << YAML::Key << "run_on_ready" << YAML::Value << YAML::DoubleQuoted << p.run_on_ready;

@@ -82,6 +82,25 @@ Json nullable(const std::optional<T>& v) {
   return v ? Json(*v) : Json(nullptr);
 }
 
+Json repair_json(const RepairSnapshot& r) {
+  if (!r.enabled) {
+    return Json{{"enabled", false}};
+  }
+  return Json{
+      {"enabled", true},
+      {"rttMs", nullable(r.rtt_ms)},
+      {"repairWindowMs", r.repair_window_ms},
+      {"repairWindowAuto", r.repair_window_auto},
+      {"nacksSent", r.nacks_sent},
+      {"packetsNacked", r.nacked_packets},
+      {"retransmissionsReceived", r.retransmissions_received},
+      {"packetsRepaired", r.repaired},
+      {"packetsRepairedTooLate", r.repaired_too_late},
+      {"packetsUnrecoverable", r.unrecoverable},
+      {"framesDropped", r.frames_dropped},
+  };
+}
+
 Json ingest_json(const IngestSnapshot& in) {
   Json dropped = Json::object();
   for (const auto& [reason, n] : in.dropped) {
@@ -101,6 +120,7 @@ Json ingest_json(const IngestSnapshot& in) {
       {"bitrateBps", in.bitrate_bps},
       {"lastPacketAgeMs", nullable(in.last_packet_age_ms)},
       {"keyframeIntervalS", nullable(in.keyframe_interval_s)},
+      {"repair", repair_json(in.repair)},
   };
 }
 

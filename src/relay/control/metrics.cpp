@@ -142,6 +142,46 @@ void ingest_series(Exposition& e, const std::vector<PathSnapshot>& paths) {
   for (const auto& p : paths) {
     e.sample("veter_ingest_jitter_seconds", {{"name", p.name}}, p.ingest.jitter_ms / 1000.0);
   }
+  struct RepairCounter {
+    const char* name;
+    const char* help;
+    std::uint64_t RepairSnapshot::*field;
+  };
+  for (const RepairCounter& c : {
+           RepairCounter{"veter_ingest_nacks_sent_total", "RTCP NACK packets sent to the publisher.",
+                         &RepairSnapshot::nacks_sent},
+           RepairCounter{"veter_ingest_packets_nacked_total", "Sequence numbers asked for again (retries included).",
+                         &RepairSnapshot::nacked_packets},
+           RepairCounter{"veter_ingest_packets_repaired_total", "Missing RTP packets that a retransmission filled in time.",
+                         &RepairSnapshot::repaired},
+           RepairCounter{"veter_ingest_packets_repaired_too_late_total",
+                         "Packets (retransmissions included) that arrived after the repair window.",
+                         &RepairSnapshot::repaired_too_late},
+           RepairCounter{"veter_ingest_packets_unrecoverable_total",
+                         "Missing packets given up on after the repair window (then PLI).",
+                         &RepairSnapshot::unrecoverable},
+           RepairCounter{"veter_ingest_frames_dropped_total", "Incomplete frames not forwarded to viewers.",
+                         &RepairSnapshot::frames_dropped},
+       }) {
+    e.family(c.name, "counter", c.help);
+    for (const auto& p : paths) {
+      if (p.ingest.repair.enabled) {
+        e.sample(c.name, {{"name", p.name}}, p.ingest.repair.*(c.field));
+      }
+    }
+  }
+  e.family("veter_ingest_repair_window_seconds", "gauge", "How long a frame may wait for a missing packet.");
+  for (const auto& p : paths) {
+    if (p.ingest.repair.enabled) {
+      e.sample("veter_ingest_repair_window_seconds", {{"name", p.name}}, p.ingest.repair.repair_window_ms / 1000.0);
+    }
+  }
+  e.family("veter_ingest_rtt_seconds", "gauge", "Round trip NACK -> retransmission on the ingest leg.");
+  for (const auto& p : paths) {
+    if (p.ingest.repair.enabled && p.ingest.repair.rtt_ms) {
+      e.sample("veter_ingest_rtt_seconds", {{"name", p.name}}, *p.ingest.repair.rtt_ms / 1000.0);
+    }
+  }
   e.family("veter_ingest_fps", "gauge", "Access units per second received (last window).");
   for (const auto& p : paths) {
     e.sample("veter_ingest_fps", {{"name", p.name}}, p.ingest.fps);

@@ -103,7 +103,13 @@ void Ingest::start() {
   g_object_set(appsink.get(), "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 256, "drop", TRUE,
                "enable-last-sample", FALSE, nullptr);
   ElementPtr jitter;
-  if (cfg_.ingest.jitter_buffer.count() > 0) {
+  if (cfg_.ingest.nack) {
+    repair_ = std::make_unique<IngestRepair>(
+        cfg_.name, cfg_.ingest.payload_type, cfg_.ingest.rtx_payload_type, cfg_.ingest.repair_window,
+        cfg_.ingest.jitter_buffer,
+        [this](std::uint32_t ssrc, std::vector<std::uint16_t> seqs) { send_nack(ssrc, std::move(seqs)); });
+    filter_.set_repair_payload_type(cfg_.ingest.rtx_payload_type);
+  } else if (cfg_.ingest.jitter_buffer.count() > 0) {
     jitter = make("rtpjitterbuffer", "jitter");
     g_object_set(jitter.get(), "latency", static_cast<guint>(cfg_.ingest.jitter_buffer.count()), "drop-on-latency",
                  TRUE, nullptr);
@@ -111,7 +117,9 @@ void Ingest::start() {
 
   GstBin* bin = GST_BIN(pipeline_.get());
   // gst_bin_add takes the (already sunk) reference: give the bin its own.
-  for (auto* e : {src.get(), srtpdec.get(), jitter.get(), appsink.get()}) {
+  GstElement* rtx = repair_ ? repair_->receiver() : nullptr;
+  GstElement* repair_jitter = repair_ ? repair_->jitter_buffer() : nullptr;
+  for (auto* e : {src.get(), srtpdec.get(), jitter.get(), rtx, repair_jitter, appsink.get()}) {
     if (e != nullptr) {
       gst_bin_add(bin, GST_ELEMENT(gst_object_ref(e)));
     }
@@ -122,8 +130,12 @@ void Ingest::start() {
     linked = gst_element_link_pads(src.get(), "src", srtpdec.get(), "rtp_sink") != FALSE;
     rtp_out = srtpdec.get();
   }
-  linked = linked && (jitter ? gst_element_link_many(rtp_out, jitter.get(), appsink.get(), nullptr)
-                             : gst_element_link(rtp_out, appsink.get()));
+  if (repair_) {
+    linked = linked && gst_element_link_many(rtp_out, rtx, repair_jitter, appsink.get(), nullptr);
+  } else {
+    linked = linked && (jitter ? gst_element_link_many(rtp_out, jitter.get(), appsink.get(), nullptr)
+                               : gst_element_link(rtp_out, appsink.get()));
+  }
   if (!linked) {
     throw std::runtime_error("cannot link the ingest pipeline");
   }
@@ -138,6 +150,9 @@ void Ingest::start() {
       filter_pad.get(),
       gst_pad_add_probe(filter_pad.get(), GST_PAD_PROBE_TYPE_BUFFER, &Ingest::on_rtp_probe, this, nullptr));
   g_signal_connect(appsink.get(), "new-sample", G_CALLBACK(&Ingest::on_new_sample), this);
+  if (repair_) {
+    repair_->attach();
+  }
 
   common::BusPtr bus(gst_element_get_bus(pipeline_.get()));
   bus_watch_.reset(gst_bus_add_watch(bus.get(), &Ingest::on_bus_message, this));
@@ -152,10 +167,15 @@ void Ingest::start() {
     throw std::runtime_error(fmt::format("path {}: the ingest pipeline does not start", cfg_.name));
   }
   window_start_ = Clock::now();
-  spdlog::info("path {}: ingest listening on udp {}:{} (RTCP {}){}", cfg_.name, host, port, port + 1,
+  spdlog::info("path {}: ingest listening on udp {}:{} (RTCP {}){}{}", cfg_.name, host, port, port + 1,
                cfg_.ingest.jitter_buffer.count() > 0
                    ? fmt::format(", jitter buffer {} ms", cfg_.ingest.jitter_buffer.count())
-                   : std::string());
+                   : std::string(),
+               repair_ ? fmt::format(", NACK/RTX (pt {}) repair window {}", cfg_.ingest.rtx_payload_type,
+                                     cfg_.ingest.repair_window.count() == 0
+                                         ? std::string("auto")
+                                         : common::format_duration(cfg_.ingest.repair_window))
+                       : std::string());
   if (cfg_.ingest.allow_from.empty()) {
     spdlog::warn("path {}: ingest.allow_from is empty: anyone who can reach udp port {} can publish", cfg_.name,
                  port);
@@ -171,6 +191,9 @@ void Ingest::stop() {
   if (pipeline_) {
     gst_element_set_state(pipeline_.get(), GST_STATE_NULL);
     bus_watch_.reset();
+    if (repair_) {
+      repair_->detach();  // the streaming threads have stopped: no new requests
+    }
     pipeline_.reset();
   }
   pending_.reset();
@@ -213,6 +236,12 @@ bool Ingest::handle_rtp(GstBuffer* buffer) {
     auto v = filter_.check_rtp(data, sa, now);
     if (v.drop) {
       count_drop(*v.drop);
+    } else if (v.repair) {
+      accepted = true;  // a retransmission: rtprtxreceive restores it; sequence statistics stay the media's
+      last_packet_ = now;
+      if (repair_) {
+        repair_->count_retransmission();
+      }
     } else {
       accepted = true;
       if (v.new_publisher) {
@@ -222,6 +251,9 @@ bool Ingest::handle_rtp(GstBuffer* buffer) {
           taken_from_ = v.previous;
           ++takeovers_;
         }
+      }
+      if (repair_) {
+        repair_->set_media_ssrc(v.header.ssrc);
       }
       stats_.on_packet(v.header.ssrc, v.header.seq, v.header.timestamp,
                        std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
@@ -269,8 +301,17 @@ void Ingest::handle_packet(GstBuffer* buffer) {
   }
   // One access unit = the packets of one timestamp, ended by the marker bit
   // (or, when that packet is lost, by the next timestamp).
+  // With repair, a packet given up on just before this one breaks the frame it belonged to:
+  // this one's if it has the same timestamp, else the unfinished one before it, else (the
+  // previous frame ended with its marker) this new one.
+  const bool gap = repair_ && repair_->take_loss();
   if (pending_ && pending_ts_ != ts) {
+    pending_broken_ = pending_broken_ || gap;
     flush_access_unit();
+  } else if (pending_ && gap) {
+    pending_broken_ = true;
+  } else if (!pending_ && gap) {
+    pending_broken_ = true;
   }
   if (!pending_) {
     pending_.reset(gst_buffer_list_new());
@@ -326,6 +367,13 @@ void Ingest::handle_parameter_sets(const H264PayloadInfo& info) {
 
 void Ingest::flush_access_unit() {
   common::BufferListPtr au = std::move(pending_);
+  if (std::exchange(pending_broken_, false)) {
+    // Incomplete after the repair window: not forwarded (viewers see the last good picture,
+    // not a smeared one); the tick asks for an IDR because the unrecoverable count grew.
+    pending_idr_ = false;
+    repair_->count_frame_dropped();
+    return;
+  }
   if (std::exchange(pending_idr_, false)) {
     const auto now = Clock::now();
     std::lock_guard lock(mutex_);
@@ -401,9 +449,11 @@ void Ingest::read_rtcp() {
     }
     const auto src = source_from_sockaddr(sa);
     std::optional<SourceAddress> pub;
+    std::optional<std::uint32_t> media_ssrc;
     {
       std::lock_guard lock(mutex_);
       pub = publisher_;
+      media_ssrc = stats_.ssrc();
     }
     if (!pub || !pub->same_host(src)) {
       count_drop(DropReason::foreign_source);
@@ -414,7 +464,8 @@ void Ingest::read_rtcp() {
       spdlog::debug("path {}: publisher RTCP from {}", cfg_.name, src.to_string());
       rtcp_peer_ = std::move(from);
     }
-    if (auto sr = find_sender_report(data)) {
+    // Only the media source's SR times our report blocks (the RTX source sends its own).
+    if (auto sr = find_sender_report(data); sr && (!media_ssrc || sr->ssrc == *media_ssrc)) {
       last_sr_ = LastSr{sr->ntp_middle, Clock::now()};
     }
   }
@@ -455,6 +506,16 @@ void Ingest::send_rtcp(const std::vector<std::uint8_t>& packet) {
     GErrorPtr e(err);
     spdlog::debug("path {}: RTCP send failed: {}", cfg_.name, e ? e->message : "?");
   }
+}
+
+void Ingest::send_nack(std::uint32_t media_ssrc, std::vector<std::uint16_t> seqs) {
+  // Compound RR (no report block: a block would restart the loss interval of the periodic
+  // reports, and the publisher's congestion control would see the loss of a few packets as
+  // a fraction) + SDES + generic NACK.
+  auto packet = build_receiver_report(own_ssrc_, std::nullopt, "veter-relay");
+  const auto nack = build_nack(own_ssrc_, media_ssrc, std::move(seqs));
+  packet.insert(packet.end(), nack.begin(), nack.end());
+  send_rtcp(packet);
 }
 
 void Ingest::send_receiver_report(bool with_pli) {
@@ -577,9 +638,13 @@ void Ingest::tick() {
     }
   }
   {
-    // Lost packets mean a broken picture until the next IDR: ask for one.
+    // Lost packets mean a broken picture until the next IDR: ask for one. With repair only
+    // the packets the repair window gave up on count.
     std::uint64_t lost = 0;
-    {
+    if (repair_) {
+      repair_->tick();
+      lost = repair_->unrecoverable();
+    } else {
       std::lock_guard lock(mutex_);
       lost = stats_.lost_total();
     }
@@ -628,6 +693,7 @@ IngestSnapshot Ingest::snapshot() const {
   }
   s.packets = packets_.load();
   s.bytes = bytes_.load();
+  s.repair = repair();
   for (std::size_t i = 0; i < kDropReasonCount; ++i) {
     s.dropped[std::string(to_string(static_cast<DropReason>(i)))] = drops_[i].load();
   }

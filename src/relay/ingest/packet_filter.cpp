@@ -187,6 +187,14 @@ PacketFilter::Verdict PacketFilter::check_rtp(std::span<const std::uint8_t> data
     return v;
   }
   v.header = parsed.header;
+  if (repair_payload_type_ >= 0 && v.header.payload_type == repair_payload_type_) {
+    if (!lock_.owner() || !(*lock_.owner() == v.source)) {
+      v.drop = DropReason::foreign_source;
+    } else {
+      v.repair = true;
+    }
+    return v;
+  }
   if (v.header.payload_type != payload_type_) {
     v.drop = DropReason::wrong_payload_type;
     return v;

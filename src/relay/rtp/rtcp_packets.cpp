@@ -1,5 +1,7 @@
 #include "veter/relay/rtp/rtcp_packets.hpp"
 
+#include <algorithm>
+
 #include "veter/relay/ingest/packet_filter.hpp"
 
 namespace veter::relay {
@@ -64,6 +66,41 @@ std::vector<std::uint8_t> build_pli(std::uint32_t sender_ssrc, std::uint32_t med
   return v;
 }
 
+std::vector<std::uint8_t> build_nack(std::uint32_t sender_ssrc, std::uint32_t media_ssrc,
+                                     std::vector<std::uint16_t> seqs) {
+  // Sort in RTP order relative to the first (wrap-safe for a window under 32768 packets).
+  if (seqs.empty()) {
+    return {};
+  }
+  const std::uint16_t base = *std::min_element(seqs.begin(), seqs.end(), [&](std::uint16_t a, std::uint16_t b) {
+    return static_cast<std::int16_t>(a - seqs.front()) < static_cast<std::int16_t>(b - seqs.front());
+  });
+  std::sort(seqs.begin(), seqs.end(), [base](std::uint16_t a, std::uint16_t b) {
+    return static_cast<std::uint16_t>(a - base) < static_cast<std::uint16_t>(b - base);
+  });
+  seqs.erase(std::unique(seqs.begin(), seqs.end()), seqs.end());
+  std::vector<std::pair<std::uint16_t, std::uint16_t>> fci;  // PID, BLP
+  for (const std::uint16_t s : seqs) {
+    const auto off = static_cast<std::uint16_t>(s - (fci.empty() ? s : fci.back().first));
+    if (!fci.empty() && off >= 1 && off <= 16) {
+      fci.back().second = static_cast<std::uint16_t>(fci.back().second | (1u << (off - 1)));
+    } else {
+      fci.emplace_back(s, 0);
+    }
+  }
+  std::vector<std::uint8_t> v;
+  v.push_back(0x81);  // V=2, FMT=1 (Generic NACK)
+  v.push_back(205);   // RTPFB
+  put16(v, static_cast<std::uint16_t>(2 + fci.size()));
+  put32(v, sender_ssrc);
+  put32(v, media_ssrc);
+  for (const auto& [pid, blp] : fci) {
+    put16(v, pid);
+    put16(v, blp);
+  }
+  return v;
+}
+
 std::optional<SenderReportInfo> find_sender_report(std::span<const std::uint8_t> data) {
   if (check_rtcp(data)) {
     return std::nullopt;
@@ -82,6 +119,31 @@ std::optional<SenderReportInfo> find_sender_report(std::span<const std::uint8_t>
     off += len;
   }
   return std::nullopt;
+}
+
+std::vector<std::uint16_t> nacked_sequence_numbers(std::span<const std::uint8_t> data, std::uint32_t media_ssrc) {
+  std::vector<std::uint16_t> out;
+  std::size_t off = 0;
+  while (off + 4 <= data.size() && (data[off] >> 6) == 2) {
+    const std::size_t len = 4 * ((std::size_t{data[off + 2]} << 8 | data[off + 3]) + 1);
+    if (len > data.size() - off) {
+      break;
+    }
+    if (data[off + 1] == 205 && (data[off] & 0x1F) == 1 && len >= 12 && be32(&data[off + 8]) == media_ssrc) {
+      for (std::size_t f = off + 12; f + 4 <= off + len; f += 4) {
+        const auto pid = static_cast<std::uint16_t>(data[f] << 8 | data[f + 1]);
+        const auto blp = static_cast<std::uint16_t>(data[f + 2] << 8 | data[f + 3]);
+        out.push_back(pid);
+        for (int b = 0; b < 16; ++b) {
+          if ((blp >> b) & 1) {
+            out.push_back(static_cast<std::uint16_t>(pid + b + 1));
+          }
+        }
+      }
+    }
+    off += len;
+  }
+  return out;
 }
 
 bool contains_keyframe_request(std::span<const std::uint8_t> data) {

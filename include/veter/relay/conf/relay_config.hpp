@@ -34,6 +34,10 @@ struct IngestConfig {
   common::Duration jitter_buffer = 0ms;  // 0 = no reordering buffer (lowest latency)
   std::string srtp_key_file;             // non-empty = accept only SRTP/SRTCP with this key
   Takeover takeover = Takeover::after_timeout;
+  bool nack = true;                      // ask for lost packets (RFC 4585 NACK), accept RTX (RFC 4588)
+  int rtx_payload_type = 97;             // the publisher's retransmissions (apt = payload_type)
+  common::Duration repair_window = 0ms;  // longest hold for a missing packet; 0 = auto from the RTT
+  std::string srtp_key_file;             // issue 6: non-empty = accept only SRTP/SRTCP with this key
   bool operator==(const IngestConfig&) const = default;
 };
 

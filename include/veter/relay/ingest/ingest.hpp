@@ -28,6 +28,7 @@
 
 #include "veter/common/gst_ptr.hpp"
 #include "veter/common/srtcp.hpp"
+#include "veter/relay/ingest/ingest_repair.hpp"
 #include "veter/relay/ingest/ingest_srtp.hpp"
 #include "veter/relay/ingest/packet_filter.hpp"
 #include "veter/relay/conf/relay_config.hpp"
@@ -70,6 +71,8 @@ class Ingest {
   [[nodiscard]] std::optional<TrackSnapshot> track() const;
   [[nodiscard]] std::uint64_t bytes_received() const { return bytes_.load(); }
   [[nodiscard]] std::uint64_t keyframe_requests_sent() const { return plis_sent_; }
+  /// Loss repair counters (main loop); enabled = false when ingest.nack is off.
+  [[nodiscard]] RepairSnapshot repair() const { return repair_ ? repair_->snapshot() : RepairSnapshot{}; }
   [[nodiscard]] const PathConfig& config() const { return cfg_; }
 
  private:
@@ -85,6 +88,7 @@ class Ingest {
   void read_rtcp();
   void send_rtcp(const std::vector<std::uint8_t>& packet);
   void send_receiver_report(bool with_pli);
+  void send_nack(std::uint32_t media_ssrc, std::vector<std::uint16_t> seqs);
   void count_drop(DropReason r) { drops_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
 
   PathConfig cfg_;
@@ -96,6 +100,7 @@ class Ingest {
   common::SourceId rtcp_watch_;
   common::SourceId bus_watch_;
   common::PadProbe rtp_probe_;
+  std::unique_ptr<IngestRepair> repair_;  // ingest.nack: NACK out, RTX in, frames held until complete
   std::unique_ptr<IngestSrtp> srtp_;  // issue 6: set when ingest.srtp_key_file is configured
   std::unique_ptr<common::SrtcpContext> srtcp_out_;  // issue 6: our RTCP to the publisher (main loop)
   std::unique_ptr<common::SrtcpContext> srtcp_in_;   // issue 6: the publisher's RTCP (main loop)
@@ -123,6 +128,7 @@ class Ingest {
   common::BufferListPtr pending_;
   std::uint32_t pending_ts_ = 0;
   bool pending_idr_ = false;
+  bool pending_broken_ = false;  // a packet of it was given up (repair window passed)
 
   // Streaming-thread counters.
   std::atomic<std::uint64_t> packets_{0};
@@ -149,7 +155,7 @@ class Ingest {
   Clock::time_point last_rr_{};
   Clock::time_point last_pli_{};
   std::uint64_t plis_sent_ = 0;
-  std::uint64_t lost_seen_ = 0;  // loss already answered with a keyframe request
+  std::uint64_t lost_seen_ = 0;  // loss already answered with a keyframe request (raw, or unrecoverable with nack)
   // Rate window.
   Clock::time_point window_start_{};
   std::uint64_t window_aus_ = 0;

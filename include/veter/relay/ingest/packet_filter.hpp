@@ -107,9 +107,13 @@ class PacketFilter {
     std::optional<DropReason> drop;
     RtpHeader header;
     bool new_publisher = false;  // this packet made `source` the publisher
+    bool repair = false;         // a retransmission (RTX payload type) from the current publisher
     SourceAddress source;
     std::optional<SourceAddress> previous;  // with new_publisher: the silent one it replaced
   };
+  /// Also accept RTP of payload type `pt` (RFC 4588 RTX) — only from the current publisher,
+  /// never as a new one. -1 = none (the default).
+  void set_repair_payload_type(int pt) { repair_payload_type_ = pt; }
   /// One datagram on the RTP port. `sa` may be null (unknown sender: never allowed by a non-empty list).
   Verdict check_rtp(std::span<const std::uint8_t> data, const sockaddr* sa, PublisherLock::Clock::time_point now);
   /// One datagram on the RTCP port: allow list and structure (no lock).
@@ -119,6 +123,7 @@ class PacketFilter {
  private:
   std::vector<common::Cidr> allow_from_;
   int payload_type_;
+  int repair_payload_type_ = -1;
   PublisherLock lock_;
 };
 

@@ -18,6 +18,14 @@ std::vector<std::uint8_t> build_receiver_report(std::uint32_t sender_ssrc, const
 /// Picture Loss Indication (RFC 4585 §6.3.1): PSFB, FMT 1, 12 bytes.
 std::vector<std::uint8_t> build_pli(std::uint32_t sender_ssrc, std::uint32_t media_ssrc);
 
+/// Generic NACK (RFC 4585 §6.2.1): RTPFB, FMT 1, the sequence numbers as PID + bitmask pairs.
+/// Empty input gives an empty vector.
+std::vector<std::uint8_t> build_nack(std::uint32_t sender_ssrc, std::uint32_t media_ssrc,
+                                     std::vector<std::uint16_t> seqs);
+/// The sequence numbers a datagram's generic NACKs about `media_ssrc` ask for (for tests
+/// playing the publisher, and for the publisher's retransmission budget).
+std::vector<std::uint16_t> nacked_sequence_numbers(std::span<const std::uint8_t> data, std::uint32_t media_ssrc);
+
 struct SenderReportInfo {
   std::uint32_t ssrc = 0;
   std::uint32_t ntp_middle = 0;  // LSR value for our report blocks
