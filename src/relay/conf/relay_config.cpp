@@ -108,7 +108,8 @@ void read_path(MapReader& r, PathConfig& p) {
       p.ingest.takeover = Takeover::allow_from_only;
     } else {
       throw ValueError(fmt::format("\"{}\" is not one of after_timeout, never, allow_from_only", t));
-  ing.read("srtp_key_file", p.ingest.srtp_key_file);  // issue 6
+    }
+  });
   ing.read("nack", p.ingest.nack);
   ing.read_with("rtx_payload_type", [&](const YAML::Node& n) { int_in(n, p.ingest.rtx_payload_type, 96, 127); });
   ing.read_with("repair_window", [&](const YAML::Node& n) {

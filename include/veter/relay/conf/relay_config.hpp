@@ -37,7 +37,6 @@ struct IngestConfig {
   bool nack = true;                      // ask for lost packets (RFC 4585 NACK), accept RTX (RFC 4588)
   int rtx_payload_type = 97;             // the publisher's retransmissions (apt = payload_type)
   common::Duration repair_window = 0ms;  // longest hold for a missing packet; 0 = auto from the RTT
-  std::string srtp_key_file;             // issue 6: non-empty = accept only SRTP/SRTCP with this key
   bool operator==(const IngestConfig&) const = default;
 };
 
