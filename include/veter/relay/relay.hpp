@@ -1,6 +1,7 @@
 // The relay core: every configured path (always-on ingest + shared RTSP
 // media), the RTSP server, the periodic stats line. Implements RelayModel for
-// the HTTP API and metrics; everything here runs on the GLib main loop.
+// the HTTP API and metrics. Every member function runs on the GLib main loop,
+// which also serves the RTSP clients (thread ownership: docs/relay.md).
 #pragma once
 
 #include <functional>

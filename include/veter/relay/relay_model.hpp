@@ -1,6 +1,7 @@
 // What the relay knows about its paths and viewers, as plain snapshots.
 // The relay core fills these in; the HTTP API, the metrics endpoint and the
-// periodic stats line only read them (on the main loop).
+// periodic stats line only read them, on the main loop that owns the state
+// (docs/relay.md "Threads").
 #pragma once
 
 #include <chrono>

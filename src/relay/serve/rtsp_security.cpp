@@ -463,10 +463,10 @@ GstRTSPStatusCode RtspSecurity::on_pre_request(GstRTSPClient* client, GstRTSPCon
 }
 
 void RtspSecurity::close_later(GstRTSPClient* client) {
-  // gst-rtsp-server serves clients from its own thread pool, so closing the
-  // client from here would race with that thread's watch (which then polls a
-  // freed stream in a tight loop). Shutting the socket down is thread-safe:
-  // the client's own watch sees end-of-stream and closes the client itself.
+  // Called from client-connected (before gst-rtsp-server has attached the
+  // client's watch) and from the idle timer: closing the client there would
+  // tear it down under gst-rtsp-server's feet. Shutting the socket down lets
+  // the client's own watch see end-of-stream and close the client itself.
   GstRTSPConnection* conn = gst_rtsp_client_get_connection(client);
   GSocket* sock = conn != nullptr ? gst_rtsp_connection_get_read_socket(conn) : nullptr;
   if (sock != nullptr) {

@@ -94,6 +94,12 @@ RtspServer::~RtspServer() { stop(); }
 
 void RtspServer::start() {
   server_ = common::adopt(gst_rtsp_server_new());
+  // No client threads: gst-rtsp-server then attaches every client to the context of the
+  // listening source, the default main context, so the request handlers, "closed" and the
+  // session pool signals run on the main loop with tick(), the API and the metrics (see the
+  // ownership table in docs/relay.md). Media pipelines keep their own threads.
+  common::GObjectPtr<GstRTSPThreadPool> threads(gst_rtsp_server_get_thread_pool(server_.get()));
+  gst_rtsp_thread_pool_set_max_threads(threads.get(), 0);
   gst_rtsp_server_set_address(server_.get(), cfg_.listen.bind_host().c_str());
   gst_rtsp_server_set_service(server_.get(), std::to_string(cfg_.listen.port).c_str());
   security_ = std::make_unique<RtspSecurity>(cfg_);  // issue 6

@@ -8,9 +8,11 @@
 // publisher's RTCP is only read (sender reports, its RTCP address) once it has
 // authenticated.
 //
-// Threads: the packet probe and the access-unit callback run on the ingest
-// pipeline's streaming thread and touch only atomics and mutex_-protected
-// state; everything else (tick, snapshots, PLI sending) runs on the main loop.
+// Threads (docs/relay.md "Threads"): the packet probe and the access-unit
+// callback run on the ingest pipeline's streaming thread and touch only
+// atomics, mutex_-protected state and the access unit being assembled;
+// everything else (tick, RTCP, snapshots, request_keyframe from a viewer's
+// PLAY) runs on the main loop, which also serves the RTSP clients.
 #pragma once
 
 #include <gio/gio.h>

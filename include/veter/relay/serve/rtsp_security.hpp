@@ -7,8 +7,9 @@
 // credentials for a path gets 401 whether the path exists, is ready or not, so
 // only an authorised user learns 404 / not ready.
 //
-// Everything runs on the main loop (the RTSP server's context); the limiters
-// are pure code so they can be unit-tested.
+// Everything runs on the main loop: the RTSP server has no client threads, so
+// the clients' signals, the auth callbacks and the idle timer share it (see
+// docs/relay.md "Threads"). The limiters are pure code, unit-tested.
 #pragma once
 
 #include <gst/rtsp-server/rtsp-server.h>
