@@ -1,6 +1,10 @@
 # Build options shared by every target.
 option(VETER_WERROR "Treat compiler warnings as errors" OFF)
 option(VETER_SANITIZE "Build with AddressSanitizer + UndefinedBehaviorSanitizer" OFF)
+option(VETER_TSAN "Build with ThreadSanitizer" OFF)
+if(VETER_SANITIZE AND VETER_TSAN)
+  message(FATAL_ERROR "VETER_SANITIZE and VETER_TSAN cannot be combined (ASan and TSan exclude each other)")
+endif()
 option(VETER_BUILD_TESTS "Build the test suite" ON)
 
 # veter_warnings: an interface target every project target links to.
@@ -11,6 +15,10 @@ target_compile_options(veter_warnings INTERFACE -Wall -Wextra -Wpedantic
 if(VETER_SANITIZE)
   add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
   add_link_options(-fsanitize=address,undefined)
+endif()
+if(VETER_TSAN)
+  add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
+  add_link_options(-fsanitize=thread)
 endif()
 
 # veter_add_warnings(target): apply the project's warning flags.

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Configure and build. Usage: scripts/build.sh [release|asan] (default: release)
+# Configure and build. Usage: scripts/build.sh [release|asan|tsan] (default: release)
 #   release -> build/       (RelWithDebInfo, warnings as errors)
 #   asan    -> build-asan/  (Debug, AddressSanitizer + UndefinedBehaviorSanitizer)
+#   tsan    -> build-tsan/  (RelWithDebInfo, ThreadSanitizer; suppressions in tests/tsan.supp)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 kind="${1:-release}"
@@ -21,8 +22,12 @@ case "$kind" in
     dir=build-asan
     cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DVETER_WERROR=ON -DVETER_SANITIZE=ON >/dev/null
     ;;
+  tsan)
+    dir=build-tsan
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETER_WERROR=ON -DVETER_TSAN=ON >/dev/null
+    ;;
   *)
-    echo "usage: $0 [release|asan]" >&2
+    echo "usage: $0 [release|asan|tsan]" >&2
     exit 64
     ;;
 esac

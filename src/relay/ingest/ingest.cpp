@@ -1,10 +1,6 @@
 #include "veter/relay/ingest/ingest.hpp"
 
-#include <gst/app/gstappsink.h>
-#include <gst/rtp/gstrtpbuffer.h>
-#include <gst/net/gstnetaddressmeta.h>
 #include <gst/video/video.h>
-#include <sys/socket.h>
 
 #include <random>
 #include <stdexcept>
@@ -12,19 +8,12 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include "veter/relay/rtp/rtp_h264.hpp"
-#include "veter/relay/rtp/sps_info.hpp"
-#include "veter/relay/rtp/rtcp_packets.hpp"
-
 namespace veter::relay {
 
 using common::ElementPtr;
 using common::GErrorPtr;
 
 namespace {
-
-constexpr auto kPliMinInterval = std::chrono::milliseconds(500);
-constexpr auto kReportInterval = std::chrono::seconds(1);
 
 common::GObjectPtr<GSocket> bind_udp(const std::string& host, int port) {
   GError* err = nullptr;
@@ -207,178 +196,6 @@ void Ingest::stop() {
   }
 }
 
-GstPadProbeReturn Ingest::on_rtp_probe(GstPad*, GstPadProbeInfo* info, gpointer self) {
-  auto* buffer = GST_PAD_PROBE_INFO_BUFFER(info);
-  if (buffer == nullptr) {
-    return GST_PAD_PROBE_OK;
-  }
-  return static_cast<Ingest*>(self)->handle_rtp(buffer) ? GST_PAD_PROBE_OK : GST_PAD_PROBE_DROP;
-}
-
-bool Ingest::handle_rtp(GstBuffer* buffer) {
-  sockaddr_storage ss{};
-  const sockaddr* sa = nullptr;
-  if (auto* meta = gst_buffer_get_net_address_meta(buffer); meta != nullptr && meta->addr != nullptr) {
-    if (g_socket_address_to_native(meta->addr, &ss, sizeof ss, nullptr)) {
-      sa = reinterpret_cast<const sockaddr*>(&ss);
-    }
-  }
-  GstMapInfo map;
-  if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    count_drop(DropReason::too_short);
-    return false;
-  }
-  const auto now = Clock::now();
-  const std::span<const std::uint8_t> data(map.data, map.size);
-  bool accepted = false;
-  {
-    std::lock_guard lock(mutex_);
-    auto v = filter_.check_rtp(data, sa, now);
-    if (v.drop) {
-      count_drop(*v.drop);
-    } else if (v.repair) {
-      accepted = true;  // a retransmission: rtprtxreceive restores it; sequence statistics stay the media's
-      last_packet_ = now;
-      if (repair_) {
-        repair_->count_retransmission();
-      }
-    } else {
-      accepted = true;
-      if (v.new_publisher) {
-        publisher_ = v.source;
-        publisher_changed_ = true;
-      }
-      if (repair_) {
-        repair_->set_media_ssrc(v.header.ssrc);
-      }
-      stats_.on_packet(v.header.ssrc, v.header.seq, v.header.timestamp,
-                       std::chrono::duration_cast<std::chrono::nanoseconds>(now.time_since_epoch()).count());
-      last_packet_ = now;
-    }
-  }
-  if (accepted) {
-    packets_.fetch_add(1, std::memory_order_relaxed);
-    bytes_.fetch_add(map.size, std::memory_order_relaxed);
-  }
-  gst_buffer_unmap(buffer, &map);
-  return accepted;
-}
-
-GstFlowReturn Ingest::on_new_sample(GstElement* sink, gpointer self) {
-  common::SamplePtr sample(gst_app_sink_pull_sample(GST_APP_SINK(sink)));
-  if (!sample) {
-    return GST_FLOW_OK;
-  }
-  GstBuffer* buffer = gst_sample_get_buffer(sample.get());
-  if (buffer != nullptr) {
-    static_cast<Ingest*>(self)->handle_packet(buffer);
-  }
-  return GST_FLOW_OK;
-}
-
-void Ingest::handle_packet(GstBuffer* buffer) {
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) {
-    return;  // the packet filter has already checked the header; nothing else gets here
-  }
-  const std::uint32_t ts = gst_rtp_buffer_get_timestamp(&rtp);
-  const bool marker = gst_rtp_buffer_get_marker(&rtp) != FALSE;
-  const auto info = inspect_h264_payload(std::span<const std::uint8_t>(
-      static_cast<const std::uint8_t*>(gst_rtp_buffer_get_payload(&rtp)), gst_rtp_buffer_get_payload_len(&rtp)));
-  if (!info.sps_units.empty() || !info.pps_units.empty()) {
-    handle_parameter_sets(info);
-  }
-  gst_rtp_buffer_unmap(&rtp);
-  if (info.sps) {
-    seen_sps_.store(true);
-  }
-  if (info.pps) {
-    seen_pps_.store(true);
-  }
-  if (info.idr) {
-    seen_idr_.store(true);
-  }
-  // One access unit = the packets of one timestamp, ended by the marker bit
-  // (or, when that packet is lost, by the next timestamp).
-  // With repair, a packet given up on just before this one breaks the frame it belonged to:
-  // this one's if it has the same timestamp, else the unfinished one before it, else (the
-  // previous frame ended with its marker) this new one.
-  const bool gap = repair_ && repair_->take_loss();
-  if (pending_ && pending_ts_ != ts) {
-    pending_broken_ = pending_broken_ || gap;
-    flush_access_unit();
-  } else if (pending_ && gap) {
-    pending_broken_ = true;
-  } else if (!pending_ && gap) {
-    pending_broken_ = true;
-  }
-  if (!pending_) {
-    pending_.reset(gst_buffer_list_new());
-    pending_ts_ = ts;
-  }
-  pending_idr_ = pending_idr_ || info.idr;
-  gst_buffer_list_add(pending_.get(), gst_buffer_ref(buffer));
-  if (marker) {
-    flush_access_unit();
-  }
-}
-
-void Ingest::handle_parameter_sets(const H264PayloadInfo& info) {
-  std::vector<std::uint8_t> sps;
-  std::vector<std::uint8_t> pps;
-  {
-    std::lock_guard lock(mutex_);
-    bool changed = false;
-    if (!info.sps_units.empty()) {
-      const auto& unit = info.sps_units.back();
-      if (!std::equal(unit.begin(), unit.end(), sps_.begin(), sps_.end())) {
-        sps_.assign(unit.begin(), unit.end());
-        changed = true;
-        if (auto t = parse_sps(sps_)) {
-          if (track_ && track_->width != 0 && (track_->width != t->width || track_->height != t->height)) {
-            resolution_change_ = fmt::format("{}x{} -> {}x{}", track_->width, track_->height, t->width, t->height);
-          }
-          track_ = *t;
-        }
-      }
-    }
-    if (!info.pps_units.empty()) {
-      const auto& unit = info.pps_units.back();
-      if (!std::equal(unit.begin(), unit.end(), pps_.begin(), pps_.end())) {
-        pps_.assign(unit.begin(), unit.end());
-        changed = true;
-      }
-    }
-    if (!changed || sps_.empty() || pps_.empty() || !parameter_sets_sink_) {
-      return;
-    }
-    sps = sps_;
-    pps = pps_;
-  }
-  parameter_sets_sink_(std::move(sps), std::move(pps));
-}
-
-void Ingest::flush_access_unit() {
-  common::BufferListPtr au = std::move(pending_);
-  if (std::exchange(pending_broken_, false)) {
-    // Incomplete after the repair window: not forwarded (viewers see the last good picture,
-    // not a smeared one); the tick asks for an IDR because the unrecoverable count grew.
-    pending_idr_ = false;
-    repair_->count_frame_dropped();
-    return;
-  }
-  if (std::exchange(pending_idr_, false)) {
-    const auto now = Clock::now();
-    std::lock_guard lock(mutex_);
-    if (last_idr_) {
-      keyframe_interval_s_ = std::chrono::duration<double>(now - *last_idr_).count();
-    }
-    last_idr_ = now;
-  }
-  access_units_.fetch_add(1, std::memory_order_relaxed);
-  sink_(au.get());
-}
-
 gboolean Ingest::on_bus_message(GstBus*, GstMessage* msg, gpointer self) {
   auto* me = static_cast<Ingest*>(self);
   if (GST_MESSAGE_TYPE(msg) == GST_MESSAGE_ERROR || GST_MESSAGE_TYPE(msg) == GST_MESSAGE_WARNING) {
@@ -396,257 +213,6 @@ gboolean Ingest::on_bus_message(GstBus*, GstMessage* msg, gpointer self) {
                 e ? e->message : "?", d ? d.get() : "");
   }
   return G_SOURCE_CONTINUE;
-}
-
-gboolean Ingest::on_rtcp_readable(GSocket*, GIOCondition, gpointer self) {
-  static_cast<Ingest*>(self)->read_rtcp();
-  return G_SOURCE_CONTINUE;
-}
-
-void Ingest::read_rtcp() {
-  std::array<std::uint8_t, 2048> buf{};
-  for (int i = 0; i < 64; ++i) {
-    GSocketAddress* from_raw = nullptr;
-    const gssize n = g_socket_receive_from(rtcp_socket_.get(), &from_raw, reinterpret_cast<gchar*>(buf.data()),
-                                           buf.size(), nullptr, nullptr);
-    common::GObjectPtr<GSocketAddress> from(from_raw);
-    if (n < 0) {
-      return;  // EWOULDBLOCK or error: done for now
-    }
-    sockaddr_storage ss{};
-    const sockaddr* sa = nullptr;
-    if (from && g_socket_address_to_native(from.get(), &ss, sizeof ss, nullptr)) {
-      sa = reinterpret_cast<const sockaddr*>(&ss);
-    }
-    std::span<const std::uint8_t> data(buf.data(), static_cast<std::size_t>(n));
-    std::vector<std::uint8_t> plain;
-    if (srtcp_in_) {
-      // issue 6: allow list before any crypto; then only RTCP that authenticates (and is no
-      // replay) is read. Plain or forged RTCP counts as dropped{reason="srtp_auth"}.
-      if (!common::cidr_list_allows(cfg_.ingest.allow_from, sa)) {
-        count_drop(DropReason::not_allowed);
-        continue;
-      }
-      plain.assign(data.begin(), data.end());
-      if (const auto r = srtcp_in_->unprotect(plain); r != common::SrtcpContext::Result::ok) {
-        srtcp_rejected_.fetch_add(1, std::memory_order_relaxed);
-        spdlog::debug("path {}: SRTCP from {} dropped: {}", cfg_.name, source_from_sockaddr(sa).to_string(),
-                      common::to_string(r));
-        continue;
-      }
-      data = plain;
-    }
-    if (auto drop = filter_.check_rtcp_datagram(data, sa)) {  // const, no lock state
-      count_drop(*drop);
-      continue;
-    }
-    const auto src = source_from_sockaddr(sa);
-    std::optional<SourceAddress> pub;
-    std::optional<std::uint32_t> media_ssrc;
-    {
-      std::lock_guard lock(mutex_);
-      pub = publisher_;
-      media_ssrc = stats_.ssrc();
-    }
-    if (!pub || !pub->same_host(src)) {
-      count_drop(DropReason::foreign_source);
-      continue;
-    }
-    if (!rtcp_peer_ || !g_socket_address_to_native(rtcp_peer_.get(), &ss, sizeof ss, nullptr) ||
-        !(source_from_sockaddr(reinterpret_cast<const sockaddr*>(&ss)) == src)) {
-      spdlog::debug("path {}: publisher RTCP from {}", cfg_.name, src.to_string());
-      rtcp_peer_ = std::move(from);
-    }
-    // Only the media source's SR times our report blocks (the RTX source sends its own).
-    if (auto sr = find_sender_report(data); sr && (!media_ssrc || sr->ssrc == *media_ssrc)) {
-      last_sr_ = LastSr{sr->ntp_middle, Clock::now()};
-    }
-  }
-}
-
-void Ingest::send_rtcp(const std::vector<std::uint8_t>& packet) {
-  std::optional<SourceAddress> pub;
-  {
-    std::lock_guard lock(mutex_);
-    pub = publisher_;
-  }
-  if (!pub || !rtcp_socket_) {
-    return;
-  }
-  common::GObjectPtr<GSocketAddress> dest;
-  if (rtcp_peer_) {
-    dest.reset(G_SOCKET_ADDRESS(g_object_ref(rtcp_peer_.get())));
-  } else {
-    // No RTCP seen yet: the RTP source address with port + 1 (RFC 3550 convention).
-    common::GObjectPtr<GInetAddress> ia(g_inet_address_new_from_bytes(
-        pub->addr.data(), pub->family == AF_INET6 ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4));
-    dest.reset(g_inet_socket_address_new(ia.get(), static_cast<guint16>(pub->port + 1)));
-  }
-  std::vector<std::uint8_t> srtcp;
-  std::span<const std::uint8_t> wire(packet);
-  if (srtcp_out_) {
-    try {
-      srtcp = srtcp_out_->protect(packet);  // issue 6: never send our RTCP in clear on an SRTP path
-    } catch (const std::exception& e) {
-      spdlog::error("path {}: RTCP not sent: {}", cfg_.name, e.what());
-      return;
-    }
-    wire = srtcp;
-  }
-  GError* err = nullptr;
-  if (g_socket_send_to(rtcp_socket_.get(), dest.get(), reinterpret_cast<const gchar*>(wire.data()), wire.size(),
-                       nullptr, &err) < 0) {
-    GErrorPtr e(err);
-    spdlog::debug("path {}: RTCP send failed: {}", cfg_.name, e ? e->message : "?");
-  }
-}
-
-void Ingest::send_nack(std::uint32_t media_ssrc, std::vector<std::uint16_t> seqs) {
-  // Compound RR (no report block: a block would restart the loss interval of the periodic
-  // reports, and the publisher's congestion control would see the loss of a few packets as
-  // a fraction) + SDES + generic NACK.
-  auto packet = build_receiver_report(own_ssrc_, std::nullopt, "veter-relay");
-  const auto nack = build_nack(own_ssrc_, media_ssrc, std::move(seqs));
-  packet.insert(packet.end(), nack.begin(), nack.end());
-  send_rtcp(packet);
-}
-
-void Ingest::send_receiver_report(bool with_pli) {
-  std::optional<ReportBlock> block;
-  std::optional<std::uint32_t> media_ssrc;
-  {
-    std::lock_guard lock(mutex_);
-    block = stats_.make_report_block();
-    media_ssrc = stats_.ssrc();
-  }
-  if (srtcp_out_ && media_ssrc && *media_ssrc == own_ssrc_) {
-    // issue 6: one master key for both directions is safe only with distinct SSRCs (the SRTCP
-    // keystream depends on SSRC and index): pick another SSRC, which gets its own SRTCP index.
-    own_ssrc_ = own_ssrc_ + 1 + static_cast<std::uint32_t>(std::random_device{}() % 0xFFFF);
-  }
-  if (block && last_sr_) {
-    block->lsr = last_sr_->ntp_middle;
-    const auto since = std::chrono::duration<double>(Clock::now() - last_sr_->at).count();
-    block->dlsr = static_cast<std::uint32_t>(since * 65536.0);
-  }
-  auto packet = build_receiver_report(own_ssrc_, block, "veter-relay");
-  if (with_pli && media_ssrc) {
-    auto pli = build_pli(own_ssrc_, *media_ssrc);
-    packet.insert(packet.end(), pli.begin(), pli.end());
-  }
-  send_rtcp(packet);
-  last_rr_ = Clock::now();
-}
-
-void Ingest::request_keyframe(const char* why) {
-  const auto now = Clock::now();
-  bool have_publisher = false;
-  {
-    std::lock_guard lock(mutex_);
-    have_publisher = publisher_.has_value() && stats_.ssrc().has_value();
-  }
-  if (!have_publisher) {
-    return;
-  }
-  if (now - last_pli_ < kPliMinInterval) {
-    keyframe_wanted_.store(true);  // sent by tick() once the 500 ms window has passed
-    return;
-  }
-  last_pli_ = now;
-  ++plis_sent_;
-  spdlog::debug("path {}: keyframe request (PLI) to the publisher: {}", cfg_.name, why);
-  send_receiver_report(true);
-}
-
-void Ingest::tick() {
-  const auto now = Clock::now();
-  std::optional<SourceAddress> pub;
-  std::optional<Clock::time_point> last;
-  bool changed = false;
-  std::string res_change;
-  std::optional<TrackSnapshot> track;
-  {
-    std::lock_guard lock(mutex_);
-    pub = publisher_;
-    last = last_packet_;
-    changed = std::exchange(publisher_changed_, false);
-    res_change = std::exchange(resolution_change_, {});
-    track = track_;
-  }
-  if (changed && pub) {
-    rtcp_peer_.reset();
-    last_sr_.reset();
-    spdlog::info("path {}: publisher {} is sending", cfg_.name, pub->to_string());
-    // Viewers that stayed connected need an IDR of the new stream; don't wait for its GOP.
-    keyframe_wanted_.store(true);
-  }
-  if (!res_change.empty()) {
-    if (cfg_.on_size_change == "continue") {
-      spdlog::warn("path {}: resolution changed {}: viewers keep their session; players that cannot switch "
-                   "size in-stream must reconnect (or set on_size_change: reconnect)",
-                   cfg_.name, res_change);
-    }
-    if (size_cb_) {
-      size_cb_(res_change);
-    }
-  }
-  if (srtp_) {
-    srtp_->tick();  // issue 6: key mismatch logged once
-  }
-  const bool silent = !last || now - *last > cfg_.ingest.timeout;
-  if (ready_ && silent) {
-    ready_ = false;
-    ready_time_.reset();
-    seen_sps_ = seen_pps_ = seen_idr_ = false;
-    spdlog::info("path {}: not ready: no packets from {} for {}", cfg_.name, pub ? pub->to_string() : "?",
-                 common::format_duration(cfg_.ingest.timeout));
-    if (ready_cb_) {
-      ready_cb_(false);
-    }
-  } else if (!ready_ && !silent && seen_sps_ && seen_pps_ && seen_idr_) {
-    ready_ = true;
-    ready_time_ = std::chrono::system_clock::now();
-    spdlog::info("path {}: ready: publisher {}, H264 {}x{} {} {}", cfg_.name, pub ? pub->to_string() : "?",
-                 track ? track->width : 0, track ? track->height : 0, track ? track->profile : "",
-                 track ? track->level : "");
-    if (ready_cb_) {
-      ready_cb_(true);
-    }
-  }
-  {
-    // Lost packets mean a broken picture until the next IDR: ask for one. With repair only
-    // the packets the repair window gave up on count.
-    std::uint64_t lost = 0;
-    if (repair_) {
-      repair_->tick();
-      lost = repair_->unrecoverable();
-    } else {
-      std::lock_guard lock(mutex_);
-      lost = stats_.lost_total();
-    }
-    if (lost > lost_seen_) {
-      keyframe_wanted_.store(true);
-    }
-    lost_seen_ = std::max(lost_seen_, lost);
-  }
-  if (keyframe_wanted_.load() && now - last_pli_ >= kPliMinInterval) {
-    keyframe_wanted_.store(false);
-    request_keyframe("deferred request or packet loss");
-  }
-  if (!silent && now - last_rr_ >= kReportInterval) {
-    send_receiver_report(false);
-  }
-  // Rate window (~1 s).
-  const double dt = std::chrono::duration<double>(now - window_start_).count();
-  if (dt >= 1.0) {
-    const auto aus = access_units_.load();
-    const auto bytes = bytes_.load();
-    fps_ = static_cast<double>(aus - window_aus_) / dt;
-    bitrate_bps_ = static_cast<double>(bytes - window_bytes_) * 8.0 / dt;
-    window_aus_ = aus;
-    window_bytes_ = bytes;
-    window_start_ = now;
-  }
 }
 
 IngestSnapshot Ingest::snapshot() const {
@@ -687,6 +253,60 @@ bool Ingest::receiving(std::chrono::milliseconds max_age) const {
 std::optional<TrackSnapshot> Ingest::track() const {
   std::lock_guard lock(mutex_);
   return track_;
+}
+
+void Ingest::tick() {
+  const auto now = Clock::now();
+  std::optional<SourceAddress> pub;
+  std::optional<Clock::time_point> last;
+  bool changed = false;
+  std::string res_change;
+  std::optional<TrackSnapshot> track;
+  {
+    std::lock_guard lock(mutex_);
+    pub = publisher_;
+    last = last_packet_;
+    changed = std::exchange(publisher_changed_, false);
+    res_change = std::exchange(resolution_change_, {});
+    track = track_;
+  }
+  if (changed && pub) {
+    rtcp_peer_.reset();
+    last_sr_.reset();
+    spdlog::info("path {}: publisher {} is sending", cfg_.name, pub->to_string());
+    // Viewers that stayed connected need an IDR of the new stream; don't wait for its GOP.
+    keyframe_wanted_.store(true);
+  }
+  if (!res_change.empty()) {
+    if (cfg_.on_size_change == "continue") {
+      spdlog::warn("path {}: resolution changed {}: viewers keep their session; players that cannot switch "
+                   "size in-stream must reconnect (or set on_size_change: reconnect)",
+                   cfg_.name, res_change);
+    }
+    if (size_cb_) {
+      size_cb_(res_change);
+    }
+  }
+  if (srtp_) {
+    srtp_->tick();  // issue 6: key mismatch logged once
+  }
+  const bool silent = update_readiness(now, pub, last, track);
+  tick_feedback(now, silent);
+  update_rates(now);
+}
+
+void Ingest::update_rates(Clock::time_point now) {
+  // Rate window (~1 s).
+  const double dt = std::chrono::duration<double>(now - window_start_).count();
+  if (dt >= 1.0) {
+    const auto aus = access_units_.load();
+    const auto bytes = bytes_.load();
+    fps_ = static_cast<double>(aus - window_aus_) / dt;
+    bitrate_bps_ = static_cast<double>(bytes - window_bytes_) * 8.0 / dt;
+    window_aus_ = aus;
+    window_bytes_ = bytes;
+    window_start_ = now;
+  }
 }
 
 }  // namespace veter::relay

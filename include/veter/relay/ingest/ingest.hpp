@@ -91,6 +91,11 @@ class Ingest {
   void send_rtcp(const std::vector<std::uint8_t>& packet);
   void send_receiver_report(bool with_pli);
   void send_nack(std::uint32_t media_ssrc, std::vector<std::uint16_t> seqs);
+  // tick()'s parts: readiness.cpp (returns "silent"), rtcp_feedback.cpp, ingest.cpp.
+  bool update_readiness(Clock::time_point now, const std::optional<SourceAddress>& pub,
+                        std::optional<Clock::time_point> last, const std::optional<TrackSnapshot>& track);
+  void tick_feedback(Clock::time_point now, bool silent);
+  void update_rates(Clock::time_point now);
   void count_drop(DropReason r) { drops_[static_cast<std::size_t>(r)].fetch_add(1, std::memory_order_relaxed); }
 
   PathConfig cfg_;

@@ -50,7 +50,7 @@ class Fanout {
   void push(GstBufferList* au);
   /// Streaming thread: the publisher's current SPS and PPS (NAL units without start code).
   void set_parameter_sets(std::vector<std::uint8_t> sps, std::vector<std::uint8_t> pps);
-  /// RTSP client thread, from the PLAY request's start (before gst-rtsp-server
+  /// Main loop (the RTSP clients' handlers), from the PLAY request's start (before gst-rtsp-server
   /// reads RTP-Info) to its end (after the viewer's transport is added): while a
   /// join is open, access units are held back instead of pushed, and the
   /// media's RTP-Info names the packet that comes next. When the last open join

@@ -16,59 +16,15 @@
 
 #include <chrono>
 #include <cstdint>
-#include <deque>
 #include <map>
 #include <string>
 
 #include "veter/common/gst_ptr.hpp"
 #include "veter/relay/conf/relay_config.hpp"
+#include "veter/relay/serve/connection_guard.hpp"
+#include "veter/relay/serve/rtsp_auth.hpp"
 
 namespace veter::relay {
-
-/// At most `max_failures` authentication failures per address in `window`;
-/// beyond that the address is refused without checking credentials.
-class FailureLimiter {
- public:
-  using Clock = std::chrono::steady_clock;
-  FailureLimiter(int max_failures, std::chrono::seconds window) : max_(max_failures), window_(window) {}
-  [[nodiscard]] bool blocked(const std::string& addr, Clock::time_point now);
-  /// Record one failure; true when this one reached the limit (log it once).
-  bool record(const std::string& addr, Clock::time_point now);
-
- private:
-  void expire(std::deque<Clock::time_point>& q, Clock::time_point now) const;
-  int max_;
-  std::chrono::seconds window_;
-  std::map<std::string, std::deque<Clock::time_point>> failures_;
-};
-
-/// Total and per-address connection counting (0 = unlimited).
-class ConnectionLimiter {
- public:
-  ConnectionLimiter(int max_total, int max_per_address) : max_total_(max_total), max_per_(max_per_address) {}
-  enum class Verdict { admitted, too_many_total, too_many_from_address };
-  Verdict admit(const std::string& addr);
-  void release(const std::string& addr);
-  [[nodiscard]] int total() const { return total_; }
-
- private:
-  int max_total_;
-  int max_per_;
-  int total_ = 0;
-  std::map<std::string, int> per_address_;
-};
-
-/// Constant-time comparison (length is not secret).
-bool constant_time_equal(const std::string& a, const std::string& b);
-
-/// The path name a request URL's absolute path addresses: its first segment
-/// ("/camera/stream=0" -> "camera"; "/" or "" -> "").
-std::string request_path_name(const std::string& abspath);
-/// GstRTSPAuthMethod flags to offer: Digest without TLS; with TLS Digest and Basic, or Basic
-/// alone when a user has pass_sha256 (clients pick Digest when offered, which such a user cannot answer).
-int offered_methods(const RtspConfig& cfg);
-/// True when `user` may watch `path_name` (an empty `paths` list allows every path).
-bool user_allows_path(const RtspUser& user, const std::string& path_name);
 
 class RtspSecurity {
  public:

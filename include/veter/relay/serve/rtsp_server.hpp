@@ -23,6 +23,7 @@ namespace veter::relay {
 
 class Ingest;
 class Fanout;
+struct ResumeTicket;
 
 /// What the RTSP layer needs to know about one path.
 struct MountTarget {
@@ -44,7 +45,7 @@ class RtspServer {
   void start();
   /// Close every viewer connection and stop listening.
   void stop();
-  /// Main loop, every ~250 ms: slow-viewer guard.
+  /// Main loop, every 100 ms: orphaned TCP sessions, slow-viewer guard, session timeouts.
   void tick();
 
   [[nodiscard]] std::vector<SessionSnapshot> sessions() const;
@@ -55,8 +56,36 @@ class RtspServer {
   std::size_t end_sessions_of(const std::string& path);
 
  private:
-  struct Session;
-  struct Client;
+  struct Session {
+    std::string id;
+    std::string path;
+    std::string remote;
+    std::string transport = "udp";
+    bool playing = false;
+    std::chrono::system_clock::time_point created;
+    GstRTSPClient* client = nullptr;  // cleared when the connection closes
+    std::uint64_t bytes_base = 0;     // fanout payload bytes when PLAY started
+    // Bounded viewer delay (TCP): see check_delay.
+    enum class Catchup { live, draining, waiting_keyframe } catchup = Catchup::live;
+    bool based = false;
+    std::uint64_t wire_base = 0;      // fan-out wire position ...
+    std::uint64_t acked_base = 0;     // ... matching this tcpi_bytes_acked of the viewer's socket
+    std::uint64_t units_at_pause = 0;
+    std::shared_ptr<ResumeTicket> ticket;
+    std::uint64_t frames_skipped = 0;
+    std::uint64_t catch_ups = 0;
+    double delay_ms = 0;
+  };
+
+  struct Client {
+    GstRTSPClient* client = nullptr;
+    std::string remote;
+    std::vector<common::SignalConnection> signals;
+    std::optional<std::uint64_t> last_acked;
+    std::optional<std::chrono::steady_clock::time_point> stalled_since;
+    Fanout* joining = nullptr;  // a PLAY between its start and its end (Fanout::begin_join)
+  };
+
   static void on_client_connected(GstRTSPServer* server, GstRTSPClient* client, gpointer self);
   static void on_client_closed(GstRTSPClient* client, gpointer self);
   static GstRTSPStatusCode on_pre_describe(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self);
@@ -67,11 +96,15 @@ class RtspServer {
   static void on_new_session(GstRTSPClient* client, GstRTSPSession* session, gpointer self);
   static void on_session_removed(GstRTSPSessionPool* pool, GstRTSPSession* session, gpointer self);
 
+  // request_gate.cpp
   const MountTarget* find_mount(const GstRTSPContext* ctx) const;
+  // viewer_registry.cpp
   int readers_of(const std::string& path) const;
   void update_playing(const std::string& path);
   void remove_session(const std::string& session_id);
+  // slow_viewer_guard.cpp
   void drop_client(GstRTSPClient* client, const std::string& why);
+  void check_slow_viewers(std::chrono::steady_clock::time_point now);
   void check_slow(Client& c, std::chrono::steady_clock::time_point now);
   void check_delay(Session& s, GstRTSPClient* client);
   [[nodiscard]] const MountTarget* mount_of(const std::string& path) const;
