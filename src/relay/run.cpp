@@ -63,8 +63,7 @@ int run(int argc, char** argv) {
     common::systemd::notify_ready("listening");
     common::systemd::Watchdog watchdog;
     watchdog.start();
-    loop.on_shutdown([&](int signum) {
-      spdlog::info("signal {}: shutting down", signum);
+    loop.on_shutdown([&](int /*signum*/) {  // MainLoop has logged the signal
       relay.stop();
       loop.quit(0);
     });

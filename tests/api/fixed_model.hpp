@@ -60,6 +60,7 @@ inline PathSnapshot ready_path() {
   p.ingest.bytes = 1048576;
   p.ingest.lost = 3;
   p.ingest.reordered = 1;
+  p.ingest.takeovers = 2;
   p.ingest.dropped = {{"foreign_source", 2}, {"malformed", 5}};
   p.ingest.jitter_ms = 1.25;
   p.ingest.fps = 30;

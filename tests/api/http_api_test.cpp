@@ -41,6 +41,7 @@ TEST(ApiJson, FreshPathGolden) {
     "bytesReceived": 0,
     "packetsLost": 0,
     "packetsReordered": 0,
+    "publisherTakeovers": 0,
     "dropped": {},
     "jitterMs": 0.0,
     "fps": 0.0,
@@ -95,6 +96,7 @@ TEST(ApiJson, ReadyPathGolden) {
     "bytesReceived": 1048576,
     "packetsLost": 3,
     "packetsReordered": 1,
+    "publisherTakeovers": 2,
     "dropped": {
       "foreign_source": 2,
       "malformed": 5

@@ -69,6 +69,10 @@ veter_ingest_packets_lost_total{name="camera"} 3
 # TYPE veter_ingest_packets_reordered_total counter
 veter_ingest_packets_reordered_total{name="backcam"} 0
 veter_ingest_packets_reordered_total{name="camera"} 1
+# HELP veter_ingest_takeovers_total Times another source took the path from a publisher silent for ingest.timeout (ingest.takeover).
+# TYPE veter_ingest_takeovers_total counter
+veter_ingest_takeovers_total{name="backcam"} 0
+veter_ingest_takeovers_total{name="camera"} 2
 # HELP veter_ingest_dropped_total Datagrams dropped on the path's ingest, by reason.
 # TYPE veter_ingest_dropped_total counter
 veter_ingest_dropped_total{name="camera",reason="foreign_source"} 2

@@ -156,7 +156,34 @@ TEST(PacketFilter, PublisherLockAndTakeOver) {
   EXPECT_FALSE(v.drop);
   EXPECT_TRUE(v.new_publisher);
   EXPECT_EQ(f.publisher()->port, 6004);
+  ASSERT_TRUE(v.previous);
+  EXPECT_EQ(v.previous->to_string(), "127.0.0.1:5004");  // for the takeover warning
   EXPECT_EQ(f.check_rtp(rtp(), as_sa(a), t0 + 9s + 2ms).drop, DropReason::foreign_source);
+}
+
+TEST(PacketFilter, TakeoverNeverKeepsTheFirstPublisher) {
+  PacketFilter f({}, 96, 5s, Takeover::never);
+  const auto t0 = PublisherLock::Clock::now();
+  const auto a = v4("127.0.0.1", 5004);
+  const auto b = v4("127.0.0.1", 6004);
+  EXPECT_TRUE(f.check_rtp(rtp(), as_sa(a), t0).new_publisher);
+  EXPECT_EQ(f.check_rtp(rtp(), as_sa(b), t0 + 60s).drop, DropReason::foreign_source);  // silent for a minute
+  const auto v = f.check_rtp(rtp(), as_sa(a), t0 + 61s);  // the robot comes back: still its path
+  EXPECT_FALSE(v.drop);
+  EXPECT_FALSE(v.new_publisher);
+}
+
+TEST(PacketFilter, TakeoverAllowFromOnlyNeedsAnAllowList) {
+  const auto t0 = PublisherLock::Clock::now();
+  const auto a = v4("10.1.2.3", 5004);
+  const auto b = v4("10.1.2.4", 5004);
+  PacketFilter open({}, 96, 5s, Takeover::allow_from_only);
+  EXPECT_TRUE(open.check_rtp(rtp(), as_sa(a), t0).new_publisher);
+  EXPECT_EQ(open.check_rtp(rtp(), as_sa(b), t0 + 10s).drop, DropReason::foreign_source);
+  PacketFilter listed({common::parse_cidr("10.1.2.0/24")}, 96, 5s, Takeover::allow_from_only);
+  EXPECT_TRUE(listed.check_rtp(rtp(), as_sa(a), t0).new_publisher);
+  EXPECT_EQ(listed.check_rtp(rtp(), as_sa(b), t0 + 1s).drop, DropReason::foreign_source);
+  EXPECT_TRUE(listed.check_rtp(rtp(), as_sa(b), t0 + 10s).new_publisher);
 }
 
 TEST(PacketFilter, RandomBytesNeverCrashAndAreClassified) {

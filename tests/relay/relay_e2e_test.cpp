@@ -399,3 +399,50 @@ TEST(RelayE2E, MaxReadersAnswers503) {
   EXPECT_EQ(second.request("DESCRIBE", relay.url()).status, 503);
   EXPECT_TRUE(first.wait_frames(first.frames() + 10, 30s));
 }
+
+// A normal join and leave (TCP and UDP viewers, one after another and together, then
+// SIGTERM) logs nothing above info, and the signal once.
+TEST(RelayE2E, NormalJoinAndLeaveLogNothingAboveInfo) {
+  RelayUnderTest relay;
+  auto pub = start_publisher(relay.ports().ingest, free_udp_port(true));
+  ASSERT_TRUE(relay.wait_ready(30s)) << relay.process().err() << pub->err();
+  const auto from = relay.process().err().size();  // the startup warnings (e.g. no rtsp.users) are not joins
+  {
+    RtspViewer tcp(relay.url(), "tcp");
+    ASSERT_TRUE(tcp.start());
+    EXPECT_TRUE(tcp.wait_frames(10, 30s)) << tcp.error().value_or("");
+    RtspViewer udp(relay.url(), "udp");
+    ASSERT_TRUE(udp.start());
+    EXPECT_TRUE(udp.wait_frames(10, 30s)) << udp.error().value_or("");
+    tcp.stop();
+    EXPECT_TRUE(udp.wait_frames(udp.frames() + 5, 10s));
+    udp.stop();
+  }
+  ASSERT_TRUE(relay.process().wait_for_output("ended", 15s));
+  {
+    RtspViewer again(relay.url(), "tcp");  // a new media after the last viewer left
+    ASSERT_TRUE(again.start());
+    EXPECT_TRUE(again.wait_frames(10, 30s)) << again.error().value_or("");
+    again.stop();
+  }
+  pub->stop();
+  EXPECT_EQ(relay.process().stop(10s), 0);
+  const std::string log = relay.process().err().substr(from) + relay.process().out();
+  std::istringstream lines(log);
+  std::string line;
+  std::vector<std::string> loud;
+  int signal_lines = 0;
+  while (std::getline(lines, line)) {
+    if (line.find("[warning]") != std::string::npos || line.find("[error]") != std::string::npos ||
+        line.find("[critical]") != std::string::npos || line.find("WARNING **") != std::string::npos ||
+        line.find("CRITICAL **") != std::string::npos) {
+      loud.push_back(line);
+    }
+    signal_lines += line.find("signal 15: shutting down") != std::string::npos;
+  }
+  EXPECT_TRUE(loud.empty()) << loud.size() << " lines above info, first: " << (loud.empty() ? "" : loud.front());
+  for (const auto& l : loud) {
+    std::printf("  loud: %s\n", l.c_str());
+  }
+  EXPECT_EQ(signal_lines, 1);
+}

@@ -50,9 +50,11 @@ std::string relay_yaml(const Ports& p, const std::string& rtsp_extra, const std:
   return y.str();
 }
 
-Relay::Relay(const TempDir& dir, const std::string& yaml) {
+Relay::Relay(const TempDir& dir, const std::string& yaml, const std::vector<std::string>& prefix) {
   const auto cfg = dir.write("relay.yml", yaml);
-  proc_ = std::make_unique<Process>(std::vector<std::string>{VETER_RELAY_BIN, "--config", cfg});
+  std::vector<std::string> argv = prefix;
+  argv.insert(argv.end(), {VETER_RELAY_BIN, "--config", cfg});
+  proc_ = std::make_unique<Process>(argv);
   // The HTTP listeners start after the RTSP server (metrics last): tests query them at once.
   if (!proc_->wait_for_output("RTSP listening", std::chrono::seconds(30)) ||
       !proc_->wait_for_output("metrics listening", std::chrono::seconds(30))) {

@@ -36,7 +36,8 @@ std::string relay_yaml(const Ports& p, const std::string& rtsp_extra, const std:
 
 class Relay {
  public:
-  Relay(const TempDir& dir, const std::string& yaml);
+  /// `prefix` runs before the relay's argv (e.g. {"prlimit", "--nofile=96:96"}, which execs it: same pid).
+  Relay(const TempDir& dir, const std::string& yaml, const std::vector<std::string>& prefix = {});
   [[nodiscard]] Process& process() { return *proc_; }
   bool wait_ready(std::chrono::milliseconds timeout) const;
 

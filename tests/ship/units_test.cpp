@@ -75,9 +75,14 @@ TEST(Units, DeclareTheServiceContract) {
   }
   const Unit relay = parse_unit(read_text(kSource + "/systemd/veter-relay.service"));
   EXPECT_EQ(relay.last.at("PrivateTmp"), "yes");
+  // Descriptors: one per RTSP viewer (three with UDP) up to rtsp.max_connections (1000 by default).
+  ASSERT_EQ(relay.last.count("LimitNOFILE"), 1U);
+  EXPECT_GE(std::stol(relay.last.at("LimitNOFILE")), 3 * 1000 + 1024);
   EXPECT_EQ(relay.last.at("PrivateDevices"), "yes");
   const Unit pub = parse_unit(read_text(kSource + "/systemd/veter-publisher.service"));
   EXPECT_EQ(pub.last.at("SupplementaryGroups"), "video");
+  ASSERT_EQ(pub.last.count("LimitNOFILE"), 1U);
+  EXPECT_GE(std::stol(pub.last.at("LimitNOFILE")), 1024);
   // libargus reaches nvargus-daemon through /tmp/argus_socket and needs the Tegra device nodes.
   EXPECT_EQ(pub.last.at("PrivateTmp"), "no");
   EXPECT_EQ(pub.last.count("PrivateDevices"), 0U);

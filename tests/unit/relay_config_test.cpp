@@ -27,6 +27,8 @@ TEST(RelayConfig, DumpLoadsBack) {
   cfg.paths[0].ingest.allow_from = {common::parse_cidr("10.0.0.0/8")};
   cfg.paths.push_back(relay::PathConfig{"front", {}, 3, "echo hi", ""});
   cfg.paths[1].ingest.listen.port = 9010;
+  cfg.paths[0].ingest.takeover = relay::Takeover::allow_from_only;
+  cfg.paths[1].ingest.takeover = relay::Takeover::never;
   RelayConfig again;
   relay::apply_yaml(again, relay::to_yaml(cfg), "dump");
   EXPECT_EQ(again, cfg);
@@ -62,6 +64,12 @@ INSTANTIATE_TEST_SUITE_P(
                "relay.yml:4:16: paths.camera.ingest.timeout: \"5\" is not a valid duration (use e.g. 250ms, 5s, 1m)"},
         BadDoc{"paths:\n  camera:\n    ingest:\n      allow_from: [10.0.0.0/33]\n",
                "relay.yml:4:19: paths.camera.ingest.allow_from: \"10.0.0.0/33\" is not a valid CIDR (prefix 0..32)"},
+        BadDoc{"paths:\n  camera:\n    ingest:\n      takeover: always\n",
+               "relay.yml:4:17: paths.camera.ingest.takeover: \"always\" is not one of after_timeout, never, "
+               "allow_from_only"},
+        BadDoc{"paths:\n  camera:\n    ingest:\n      takeover: allow_from_only\n",
+               "relay.yml:4:17: paths.camera.ingest.takeover: allow_from_only needs ingest.allow_from (the sources "
+               "that may take the path)"},
         BadDoc{"api:\n  enabled: maybe\n", "relay.yml:2:12: api.enabled: \"maybe\" is not a boolean (true/false)"},
         BadDoc{"rtsp:\n  transports: [tcp, quic]\n",
                "relay.yml:2:15: rtsp.transports: \"quic\" is not a transport (tcp, udp)"},

@@ -40,6 +40,12 @@ struct GHashTableUnref {
 struct GStrvFree {
   void operator()(gchar** v) const noexcept { g_strfreev(v); }
 };
+struct GSourceDestroy {
+  void operator()(GSource* s) const noexcept {
+    g_source_destroy(s);
+    g_source_unref(s);
+  }
+};
 }  // namespace detail
 
 /// Owning pointer to a GstObject (elements, pads, buses, clocks, rtsp objects...).
@@ -67,6 +73,8 @@ using MainLoopPtr = std::unique_ptr<GMainLoop, detail::GMainLoopUnref>;
 using GBytesPtr = std::unique_ptr<GBytes, detail::GBytesUnref>;
 using GHashTablePtr = std::unique_ptr<GHashTable, detail::GHashTableUnref>;
 using GStrvPtr = std::unique_ptr<gchar*, detail::GStrvFree>;
+/// An attached GSource we created: destroyed (detached) and unreffed on reset.
+using AttachedSourcePtr = std::unique_ptr<GSource, detail::GSourceDestroy>;
 
 /// Take ownership of a newly created GstObject, sinking its floating reference.
 /// This is the only place in the project where floating references are sunk.

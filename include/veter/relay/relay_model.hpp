@@ -36,6 +36,7 @@ struct IngestSnapshot {
   std::uint64_t bytes = 0;           // accepted RTP bytes (UDP payload)
   std::uint64_t lost = 0;            // sequence-number gaps
   std::uint64_t reordered = 0;       // late/out-of-order packets
+  std::uint64_t takeovers = 0;       // another source took the path from a silent publisher (ingest.takeover)
   std::map<std::string, std::uint64_t> dropped;  // reason -> count (not_allowed, foreign_source, malformed, ...)
   double jitter_ms = 0;              // RFC 3550 interarrival jitter
   double fps = 0;                    // access units per second (last window)

@@ -44,6 +44,19 @@ PortRange parse_port_range(const std::string& s) {
   return r;
 }
 
+}  // namespace
+
+std::string_view to_string(Takeover t) {
+  switch (t) {
+    case Takeover::after_timeout: return "after_timeout";
+    case Takeover::never: return "never";
+    case Takeover::allow_from_only: return "allow_from_only";
+  }
+  return "after_timeout";
+}
+
+namespace {
+
 void read_listener(MapReader r, HttpListenerConfig& out, std::string& token) {
   r.read("enabled", out.enabled);
   r.read("listen", out.listen);
@@ -80,7 +93,23 @@ void read_path(MapReader& r, PathConfig& p) {
       throw ValueError("must be at most 5s");
     }
   });
-  ing.read("srtp_key_file", p.ingest.srtp_key_file);  // issue 6
+  ing.read("srtp_key_file", p.ingest.srtp_key_file);
+  ing.read_with("takeover", [&](const YAML::Node& n) {
+    std::string t;
+    common::from_yaml(n, t);
+    if (t == "after_timeout") {
+      p.ingest.takeover = Takeover::after_timeout;
+    } else if (t == "never") {
+      p.ingest.takeover = Takeover::never;
+    } else if (t == "allow_from_only") {
+      if (p.ingest.allow_from.empty()) {
+        throw ValueError("allow_from_only needs ingest.allow_from (the sources that may take the path)");
+      }
+      p.ingest.takeover = Takeover::allow_from_only;
+    } else {
+      throw ValueError(fmt::format("\"{}\" is not one of after_timeout, never, allow_from_only", t));
+    }
+  });
   ing.read("nack", p.ingest.nack);
   ing.read_with("rtx_payload_type", [&](const YAML::Node& n) { int_in(n, p.ingest.rtx_payload_type, 96, 127); });
   ing.read_with("repair_window", [&](const YAML::Node& n) {
@@ -255,6 +284,7 @@ std::string to_yaml(const RelayConfig& cfg) {
     e << YAML::Key << "timeout" << YAML::Value << common::format_duration(p.ingest.timeout);
     e << YAML::Key << "jitter_buffer" << YAML::Value << common::format_duration(p.ingest.jitter_buffer);
     e << YAML::Key << "srtp_key_file" << YAML::Value << YAML::DoubleQuoted << p.ingest.srtp_key_file;
+    e << YAML::Key << "takeover" << YAML::Value << std::string(to_string(p.ingest.takeover));
     e << YAML::Key << "nack" << YAML::Value << p.ingest.nack;
     e << YAML::Key << "rtx_payload_type" << YAML::Value << p.ingest.rtx_payload_type;
     e << YAML::Key << "repair_window" << YAML::Value

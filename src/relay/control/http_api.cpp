@@ -113,6 +113,7 @@ Json ingest_json(const IngestSnapshot& in) {
       {"bytesReceived", in.bytes},
       {"packetsLost", in.lost},
       {"packetsReordered", in.reordered},
+      {"publisherTakeovers", in.takeovers},
       {"dropped", std::move(dropped)},
       {"jitterMs", in.jitter_ms},
       {"fps", in.fps},

@@ -127,6 +127,11 @@ void ingest_series(Exposition& e, const std::vector<PathSnapshot>& paths) {
   for (const auto& p : paths) {
     e.sample("veter_ingest_packets_reordered_total", {{"name", p.name}}, p.ingest.reordered);
   }
+  e.family("veter_ingest_takeovers_total", "counter",
+           "Times another source took the path from a publisher silent for ingest.timeout (ingest.takeover).");
+  for (const auto& p : paths) {
+    e.sample("veter_ingest_takeovers_total", {{"name", p.name}}, p.ingest.takeovers);
+  }
   e.family("veter_ingest_dropped_total", "counter", "Datagrams dropped on the path's ingest, by reason.");
   for (const auto& p : paths) {
     for (const auto& [reason, n] : p.ingest.dropped) {

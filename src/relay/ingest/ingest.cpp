@@ -58,7 +58,7 @@ Ingest::Ingest(PathConfig cfg, AccessUnitSink sink, ParameterSetsSink parameter_
     : cfg_(std::move(cfg)),
       sink_(std::move(sink)),
       parameter_sets_sink_(std::move(parameter_sets)),
-      filter_(cfg_.ingest.allow_from, cfg_.ingest.payload_type, cfg_.ingest.timeout),
+      filter_(cfg_.ingest.allow_from, cfg_.ingest.payload_type, cfg_.ingest.timeout, cfg_.ingest.takeover),
       own_ssrc_(std::random_device{}()) {}
 
 Ingest::~Ingest() { stop(); }
@@ -224,6 +224,7 @@ IngestSnapshot Ingest::snapshot() const {
       s.publisher_port = publisher_->port;
     }
     s.lost = stats_.lost_total();
+    s.takeovers = takeovers_;
     s.reordered = stats_.reordered_total();
     s.jitter_ms = stats_.jitter_ms();
     if (last_packet_) {
@@ -262,20 +263,37 @@ void Ingest::tick() {
   bool changed = false;
   std::string res_change;
   std::optional<TrackSnapshot> track;
+  std::optional<SourceAddress> taken_from;
+  bool bad_sps = false;
   {
     std::lock_guard lock(mutex_);
     pub = publisher_;
+    taken_from = std::exchange(taken_from_, std::nullopt);
     last = last_packet_;
     changed = std::exchange(publisher_changed_, false);
     res_change = std::exchange(resolution_change_, {});
+    bad_sps = std::exchange(bad_sps_, false);
     track = track_;
   }
   if (changed && pub) {
     rtcp_peer_.reset();
     last_sr_.reset();
-    spdlog::info("path {}: publisher {} is sending", cfg_.name, pub->to_string());
+    if (taken_from) {
+      spdlog::warn("path {}: publisher {} took the path from {}, silent for ingest.timeout ({}; ingest.takeover: {}){}",
+                   cfg_.name, pub->to_string(), taken_from->to_string(), common::format_duration(cfg_.ingest.timeout),
+                   to_string(cfg_.ingest.takeover),
+                   srtp_ ? "" : ": without SRTP anyone who can send (or spoof) UDP from an allowed address can do this");
+    } else {
+      spdlog::info("path {}: publisher {} is sending", cfg_.name, pub->to_string());
+    }
     // Viewers that stayed connected need an IDR of the new stream; don't wait for its GOP.
     keyframe_wanted_.store(true);
+  }
+  if (bad_sps) {
+    spdlog::warn("path {}: the publisher {} sends an H.264 SPS that does not parse or gives an implausible picture: "
+                 "the stream looks encrypted (an SRTP publisher, and no paths.{}.ingest.srtp_key_file here?) or "
+                 "corrupt; the path is not made ready with it (logged once)",
+                 cfg_.name, pub ? pub->to_string() : "?", cfg_.name);
   }
   if (!res_change.empty()) {
     if (cfg_.on_size_change == "continue") {

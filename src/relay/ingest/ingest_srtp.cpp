@@ -120,6 +120,20 @@ std::uint64_t IngestSrtp::auth_failures() const {
 void IngestSrtp::tick() {
   const auto in = in_.load();
   const auto out = out_.load();
+  // srtpdec warns once per failing packet (demoted in common/logging.cpp): one line per interval instead.
+  const auto failures = in > out ? in - out : 0;
+  const auto now = std::chrono::steady_clock::now();
+  if (failures > failures_reported_ && !mismatch_logged_ &&
+      (failures_logged_at_ == std::chrono::steady_clock::time_point{} ||
+       now - failures_logged_at_ >= std::chrono::seconds(10))) {
+    spdlog::warn("path {}: {} SRTP packet(s) failed authentication since the last report (forged, replayed or "
+                 "another key); dropped and counted as dropped{{reason=\"srtp_auth\"}}, {} in all",
+                 path_, failures - failures_reported_, failures);
+    failures_reported_ = failures;
+    failures_logged_at_ = now;
+  } else if (mismatch_logged_) {
+    failures_reported_ = failures;  // reported by the mismatch error
+  }
   const auto new_in = in - last_in_;
   const auto new_out = out - last_out_;
   if (new_out > 0) {

@@ -57,6 +57,10 @@ bool Ingest::handle_rtp(GstBuffer* buffer) {
       if (v.new_publisher) {
         publisher_ = v.source;
         publisher_changed_ = true;
+        if (v.previous) {
+          taken_from_ = v.previous;
+          ++takeovers_;
+        }
       }
       if (repair_) {
         repair_->set_media_ssrc(v.header.ssrc);
@@ -99,9 +103,6 @@ void Ingest::handle_packet(GstBuffer* buffer) {
     handle_parameter_sets(info);
   }
   gst_rtp_buffer_unmap(&rtp);
-  if (info.sps) {
-    seen_sps_.store(true);
-  }
   if (info.pps) {
     seen_pps_.store(true);
   }
@@ -141,15 +142,21 @@ void Ingest::handle_parameter_sets(const H264PayloadInfo& info) {
     bool changed = false;
     if (!info.sps_units.empty()) {
       const auto& unit = info.sps_units.back();
-      if (!std::equal(unit.begin(), unit.end(), sps_.begin(), sps_.end())) {
+      if (std::equal(unit.begin(), unit.end(), sps_.begin(), sps_.end())) {
+        seen_sps_.store(true);
+      } else if (auto t = parse_sps(unit)) {
         sps_.assign(unit.begin(), unit.end());
         changed = true;
-        if (auto t = parse_sps(sps_)) {
-          if (track_ && track_->width != 0 && (track_->width != t->width || track_->height != t->height)) {
-            resolution_change_ = fmt::format("{}x{} -> {}x{}", track_->width, track_->height, t->width, t->height);
-          }
-          track_ = *t;
+        seen_sps_.store(true);
+        bad_sps_logged_ = false;
+        if (track_ && track_->width != 0 && (track_->width != t->width || track_->height != t->height)) {
+          resolution_change_ = fmt::format("{}x{} -> {}x{}", track_->width, track_->height, t->width, t->height);
         }
+        track_ = *t;
+      } else if (!bad_sps_logged_) {
+        // Never a path's parameter sets: viewers would get an SDP (and a "ready" hook) for garbage.
+        bad_sps_logged_ = true;
+        bad_sps_ = true;
       }
     }
     if (!info.pps_units.empty()) {

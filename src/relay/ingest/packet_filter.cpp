@@ -159,7 +159,8 @@ PublisherLock::Result PublisherLock::admit(const SourceAddress& src, Clock::time
     last_seen_ = now;
     return Result::owner;
   }
-  if (owner_ && now - last_seen_ < timeout_) {
+  if (owner_ && (now - last_seen_ < timeout_ || takeover_ == Takeover::never ||
+                 (takeover_ == Takeover::allow_from_only && !restricted_))) {
     return Result::foreign;
   }
   owner_ = src;
@@ -167,8 +168,10 @@ PublisherLock::Result PublisherLock::admit(const SourceAddress& src, Clock::time
   return Result::new_owner;
 }
 
-PacketFilter::PacketFilter(std::vector<common::Cidr> allow_from, int payload_type, std::chrono::nanoseconds timeout)
-    : allow_from_(std::move(allow_from)), payload_type_(payload_type), lock_(timeout) {}
+PacketFilter::PacketFilter(std::vector<common::Cidr> allow_from, int payload_type, std::chrono::nanoseconds timeout,
+                           Takeover takeover)
+    : allow_from_(std::move(allow_from)), payload_type_(payload_type),
+      lock_(timeout, takeover, !allow_from_.empty()) {}
 
 PacketFilter::Verdict PacketFilter::check_rtp(std::span<const std::uint8_t> data, const sockaddr* sa,
                                               PublisherLock::Clock::time_point now) {
@@ -196,9 +199,13 @@ PacketFilter::Verdict PacketFilter::check_rtp(std::span<const std::uint8_t> data
     v.drop = DropReason::wrong_payload_type;
     return v;
   }
+  const auto before = lock_.owner();
   switch (lock_.admit(v.source, now)) {
     case PublisherLock::Result::owner: break;
-    case PublisherLock::Result::new_owner: v.new_publisher = true; break;
+    case PublisherLock::Result::new_owner:
+      v.new_publisher = true;
+      v.previous = before;
+      break;
     case PublisherLock::Result::foreign: v.drop = DropReason::foreign_source; break;
   }
   return v;

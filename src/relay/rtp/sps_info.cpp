@@ -6,6 +6,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <iterator>
 #include <memory>
 #include <vector>
 
@@ -54,12 +56,19 @@ std::optional<TrackSnapshot> parse_sps(std::span<const std::uint8_t> sps) {
   if (gst_h264_parser_parse_sps(parser.get(), &nalu, &parsed) != GST_H264_PARSER_OK) {
     return std::nullopt;
   }
+  static constexpr int kLevels[] = {9, 10, 11, 12, 13, 20, 21, 22, 30, 31, 32, 40, 41, 42, 50, 51, 52, 60, 61, 62};
+  const bool known_level = std::find(std::begin(kLevels), std::end(kLevels), parsed.level_idc) != std::end(kLevels);
   TrackSnapshot t;
   t.width = parsed.frame_cropping_flag != 0 ? parsed.crop_rect_width : parsed.width;
   t.height = parsed.frame_cropping_flag != 0 ? parsed.crop_rect_height : parsed.height;
   t.profile = h264_profile_name(parsed.profile_idc, parsed.constraint_set1_flag != 0, parsed.constraint_set3_flag != 0);
   t.level = h264_level_name(parsed.level_idc, parsed.constraint_set3_flag != 0, parsed.profile_idc);
   gst_h264_sps_clear(&parsed);
+  const auto side_ok = [](int v) { return v >= 64 && v <= 8192; };
+  if (t.profile.empty() || !known_level || !side_ok(t.width) || !side_ok(t.height) || t.width > 8 * t.height ||
+      t.height > 8 * t.width) {
+    return std::nullopt;
+  }
   return t;
 }
 

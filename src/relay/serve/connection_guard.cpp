@@ -84,7 +84,6 @@ void RtspSecurity::on_client_connected(GstRTSPServer*, GstRTSPClient* client, gp
   c.since = std::chrono::steady_clock::now();
   c.client.reset(GST_RTSP_CLIENT(g_object_ref(client)));
   c.closed_id = g_signal_connect(client, "closed", G_CALLBACK(&RtspSecurity::on_client_closed), self);
-  c.session_id = g_signal_connect(client, "new-session", G_CALLBACK(&RtspSecurity::on_new_session), self);
   c.sent_id = g_signal_connect(client, "send-message", G_CALLBACK(&RtspSecurity::on_send_message), self);
   me->conns_[client] = std::move(c);
 }
@@ -96,13 +95,48 @@ void RtspSecurity::touch(GstRTSPClient* client) {
   }
 }
 
-void RtspSecurity::on_send_message(GstRTSPClient* client, GstRTSPContext*, GstRTSPMessage*, gpointer self) {
+namespace {
+// Requests a client may repeat forever without getting anywhere: they keep a
+// playing session alive but do not make a connection without one busy.
+bool is_keepalive(const GstRTSPContext* ctx) {
+  return ctx == nullptr || ctx->method == GST_RTSP_OPTIONS || ctx->method == GST_RTSP_GET_PARAMETER ||
+         ctx->method == GST_RTSP_SET_PARAMETER;
+}
+
+GstRTSPFilterResult ref_session(GstRTSPClient*, GstRTSPSession*, gpointer) { return GST_RTSP_FILTER_REF; }
+GstRTSPFilterResult ref_session_media(GstRTSPSession*, GstRTSPSessionMedia*, gpointer) { return GST_RTSP_FILTER_REF; }
+
+struct ObjectListFree {
+  void operator()(GList* l) const noexcept { g_list_free_full(l, g_object_unref); }
+};
+using ObjectList = std::unique_ptr<GList, ObjectListFree>;
+
+/// True when one of the client's sessions has a media in the PLAYING state.
+bool plays(GstRTSPClient* client) {
+  ObjectList sessions(gst_rtsp_client_session_filter(client, &ref_session, nullptr));
+  for (GList* s = sessions.get(); s != nullptr; s = s->next) {
+    ObjectList medias(gst_rtsp_session_filter(GST_RTSP_SESSION(s->data), &ref_session_media, nullptr));
+    for (GList* m = medias.get(); m != nullptr; m = m->next) {
+      if (gst_rtsp_session_media_get_rtsp_state(GST_RTSP_SESSION_MEDIA(m->data)) == GST_RTSP_STATE_PLAYING) {
+        return true;
+      }
+    }
+  }
+  return false;
+}
+}  // namespace
+
+void RtspSecurity::on_send_message(GstRTSPClient* client, GstRTSPContext* ctx, GstRTSPMessage*, gpointer self) {
   // A response went out (e.g. after a slow DESCRIBE): the client gets a full idle_timeout for its next request.
-  static_cast<RtspSecurity*>(self)->touch(client);
+  if (!is_keepalive(ctx)) {
+    static_cast<RtspSecurity*>(self)->touch(client);
+  }
 }
 
 GstRTSPStatusCode RtspSecurity::on_pre_request(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self) {
-  static_cast<RtspSecurity*>(self)->touch(client);  // a complete request: not a slowloris
+  if (!is_keepalive(ctx)) {
+    static_cast<RtspSecurity*>(self)->touch(client);  // a complete request: not a slowloris
+  }
   gchar* cseq = nullptr;
   if (ctx == nullptr || ctx->request == nullptr ||
       gst_rtsp_message_get_header(ctx->request, GST_RTSP_HDR_CSEQ, &cseq, 0) != GST_RTSP_OK || cseq == nullptr) {
@@ -130,14 +164,6 @@ void RtspSecurity::close_later(GstRTSPClient* client) {
 
 void RtspSecurity::on_client_closed(GstRTSPClient* client, gpointer self) { static_cast<RtspSecurity*>(self)->forget(client); }
 
-void RtspSecurity::on_new_session(GstRTSPClient* client, GstRTSPSession*, gpointer self) {
-  auto* me = static_cast<RtspSecurity*>(self);
-  auto it = me->conns_.find(client);
-  if (it != me->conns_.end()) {
-    it->second.has_session = true;
-  }
-}
-
 void RtspSecurity::forget(GstRTSPClient* client) {
   auto it = conns_.find(client);
   if (it == conns_.end()) {
@@ -145,7 +171,6 @@ void RtspSecurity::forget(GstRTSPClient* client) {
   }
   connections_.release(it->second.addr);
   g_signal_handler_disconnect(client, it->second.closed_id);
-  g_signal_handler_disconnect(client, it->second.session_id);
   g_signal_handler_disconnect(client, it->second.sent_id);
   auto node = conns_.extract(it);  // the client reference goes last
 }
@@ -155,7 +180,10 @@ gboolean RtspSecurity::on_timer(gpointer self) {
   const auto now = std::chrono::steady_clock::now();
   std::vector<GstRTSPClient*> idle;
   for (auto& [client, c] : me->conns_) {
-    if (!c.has_session && now - c.since > me->cfg_.idle_timeout) {
+    // Whatever it did before (a SETUP never played, a TEARDOWN, a PAUSE), a
+    // connection without a playing session holds a slot of rtsp.max_connections
+    // for nobody: idle once it has made no progress for idle_timeout.
+    if (now - c.since > me->cfg_.idle_timeout && !plays(client)) {
       idle.push_back(client);
     }
   }
@@ -164,7 +192,8 @@ gboolean RtspSecurity::on_timer(gpointer self) {
     if (it == me->conns_.end()) {
       continue;
     }
-    spdlog::debug("RTSP connection from {}: no session and no request for {}, closed", it->second.addr,
+    spdlog::debug("RTSP connection from {}: no playing session and no request but keep-alives for {}, closed",
+                  it->second.addr,
                   common::format_duration(me->cfg_.idle_timeout));
     common::GObjectPtr<GstRTSPClient> keep(GST_RTSP_CLIENT(g_object_ref(client)));
     me->forget(client);

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include "veter/relay/serve/path_media_factory.hpp"
 #include "veter/relay/serve/rtp_appsrc.hpp"
 #include "veter/relay/rtp/rtp_h264.hpp"
 
@@ -178,7 +179,7 @@ Fanout::Fanout(std::string path_name, GstRTSPLowerTrans protocols, int payload_t
   if (!register_rtp_appsrc()) {
     throw std::runtime_error("cannot register the veterrtpsrc element");
   }
-  factory_ = common::adopt(gst_rtsp_media_factory_new());
+  factory_ = new_path_media_factory();
   gst_rtsp_media_factory_set_launch(factory_.get(), kLaunch);
   gst_rtsp_media_factory_set_shared(factory_.get(), TRUE);
   gst_rtsp_media_factory_set_suspend_mode(factory_.get(), GST_RTSP_SUSPEND_MODE_NONE);
@@ -360,9 +361,16 @@ void Fanout::set_parameter_sets(std::vector<std::uint8_t> sps, std::vector<std::
 
 std::vector<Fanout::Entry*> Fanout::live_locked() const {
   std::vector<Entry*> live;
+  // Nobody playing (a SETUP without PLAY, a DESCRIBE): gst-rtsp-server keeps a
+  // prepared live media PLAYING but blocked until its first PLAY, so what it got
+  // would wait in the appsrc's queue, up to max-bytes, and reach the next viewer
+  // who plays as a burst of frames seconds behind the robot. A media gets its
+  // first packet (the parameter sets, to finish preparing) and then nothing
+  // until a viewer plays (or is joining: it gets the packets held for its join).
+  const bool anyone_playing = playing_.load() > 0 || joins_ > 0;
   for (const auto& e : entries_) {
     // Before PLAYING the appsrc has no clock to stamp with, and nobody receives yet.
-    if (is_playing(e->appsrc.get())) {
+    if (is_playing(e->appsrc.get()) && (anyone_playing || !e->started)) {
       live.push_back(e.get());
     }
   }

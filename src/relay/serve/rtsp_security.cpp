@@ -76,9 +76,6 @@ void RtspSecurity::stop() {
     if (c.closed_id != 0) {
       g_signal_handler_disconnect(client, c.closed_id);
     }
-    if (c.session_id != 0) {
-      g_signal_handler_disconnect(client, c.session_id);
-    }
     if (c.sent_id != 0) {
       g_signal_handler_disconnect(client, c.sent_id);
     }

@@ -64,11 +64,21 @@ void RtspServer::start() {
   client_connected_ = common::SignalConnection(
       server_.get(),
       g_signal_connect(server_.get(), "client-connected", G_CALLBACK(&RtspServer::on_client_connected), this));
-  const guint id = gst_rtsp_server_attach(server_.get(), nullptr);
-  if (id == 0) {
-    throw std::runtime_error(fmt::format("rtsp.listen: cannot listen on tcp {}", cfg_.listen.to_string()));
+  // Our own watch on the server's listening socket instead of gst_rtsp_server_attach():
+  // gst-rtsp-server's watch retries a failed accept() (out of file descriptors) at
+  // once, forever, at full CPU with an error line each time; ListenWatch backs off.
+  GError* raw = nullptr;
+  listen_socket_.reset(gst_rtsp_server_create_socket(server_.get(), nullptr, &raw));
+  common::GErrorPtr err(raw);
+  if (!listen_socket_) {
+    throw std::runtime_error(fmt::format("rtsp.listen: cannot listen on tcp {}: {}", cfg_.listen.to_string(),
+                                         err ? err->message : "?"));
   }
-  server_source_.reset(id);
+  accept_watch_ = std::make_unique<common::ListenWatch>("RTSP listener", listen_socket_.get(), [this] {
+    const auto before = connected_;
+    gst_rtsp_server_io_func(listen_socket_.get(), G_IO_IN, server_.get());
+    return connected_ != before;  // no new client: accept() failed (or the connection was refused)
+  });
   spdlog::info("RTSP listening on {} (transports {}, UDP server ports {}-{}); paths: {}", cfg_.listen.to_string(),
                fmt::join(served_transports(cfg_), "+"), cfg_.udp_port_range.min, cfg_.udp_port_range.max,
                [&] {
@@ -80,13 +90,25 @@ void RtspServer::start() {
                }());
 }
 
-int RtspServer::bound_port() const { return server_ ? gst_rtsp_server_get_bound_port(server_.get()) : -1; }
+int RtspServer::bound_port() const {
+  if (!listen_socket_) {
+    return -1;
+  }
+  common::GObjectPtr<GSocketAddress> local(g_socket_get_local_address(listen_socket_.get(), nullptr));
+  return local && G_IS_INET_SOCKET_ADDRESS(local.get())
+             ? g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(local.get()))
+             : -1;
+}
 
 void RtspServer::stop() {
   if (!server_) {
     return;
   }
-  server_source_.reset();
+  accept_watch_.reset();
+  if (listen_socket_) {
+    g_socket_close(listen_socket_.get(), nullptr);
+    listen_socket_.reset();
+  }
   if (security_) {
     security_->stop();  // issue 6
   }
@@ -104,6 +126,7 @@ void RtspServer::stop() {
 
 void RtspServer::on_client_connected(GstRTSPServer*, GstRTSPClient* client, gpointer self) {
   auto* me = static_cast<RtspServer*>(self);
+  ++me->connected_;
   auto c = std::make_unique<Client>();
   c->client = client;
   c->remote = remote_of(client);

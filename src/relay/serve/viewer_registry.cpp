@@ -82,25 +82,28 @@ void RtspServer::on_play(GstRTSPClient* client, GstRTSPContext* ctx, gpointer se
       s_ptr->based = true;
     }
   }
-  // Emitted once the viewer's transport is in the media.
+  // Emitted once the viewer's transport is in the media. The path counts it as
+  // playing before the join ends: the fan-out sends nothing while nobody plays.
+  if (s_ptr != nullptr) {
+    me->note_playing(*s_ptr);
+  }
   if (auto c = me->clients_.find(client); c != me->clients_.end() && c->second->joining != nullptr) {
     c->second->joining->end_join();
     c->second->joining = nullptr;
   }
-  if (s_ptr == nullptr) {
-    return;
-  }
-  Session& s = *s_ptr;
+}
+
+void RtspServer::note_playing(Session& s) {
   if (!s.playing) {
     s.playing = true;
-    for (const auto& m : me->mounts_) {
+    for (const auto& m : mounts_) {
       if (m.name == s.path) {
         s.bytes_base = m.fanout->payload_bytes();
       }
     }
-    me->update_playing(s.path);
+    update_playing(s.path);
     spdlog::info("RTSP session {} plays /{} ({} viewers)", s.id, s.path,
-                 std::count_if(me->sessions_.begin(), me->sessions_.end(),
+                 std::count_if(sessions_.begin(), sessions_.end(),
                                [&](const auto& kv) { return kv.second.path == s.path && kv.second.playing; }));
   }
 }

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "veter/common/logging.hpp"
@@ -17,16 +18,25 @@ struct PortRange {
   bool operator==(const PortRange&) const = default;
 };
 
+/// Who may take a path whose publisher went silent (ingest.takeover).
+enum class Takeover {
+  after_timeout,    // any valid source, once the publisher was silent for ingest.timeout (a robot's NAT may change its port)
+  never,            // the first source keeps the path until the relay restarts
+  allow_from_only,  // like after_timeout, but only when ingest.allow_from restricts the sources (required)
+};
+std::string_view to_string(Takeover t);
+
 struct IngestConfig {
   common::Endpoint listen{"", 9000};  // UDP RTP from the publisher (RTCP on port + 1)
   int payload_type = 96;
   std::vector<common::Cidr> allow_from;  // empty = anyone
   common::Duration timeout = 5s;         // no packets for this long -> not ready
   common::Duration jitter_buffer = 0ms;  // 0 = no reordering buffer (lowest latency)
+  std::string srtp_key_file;             // non-empty = accept only SRTP/SRTCP with this key
+  Takeover takeover = Takeover::after_timeout;
   bool nack = true;                      // ask for lost packets (RFC 4585 NACK), accept RTX (RFC 4588)
   int rtx_payload_type = 97;             // the publisher's retransmissions (apt = payload_type)
   common::Duration repair_window = 0ms;  // longest hold for a missing packet; 0 = auto from the RTT
-  std::string srtp_key_file;             // issue 6: non-empty = accept only SRTP/SRTCP with this key
   bool operator==(const IngestConfig&) const = default;
 };
 

@@ -123,7 +123,11 @@ class Ingest {
   std::optional<double> keyframe_interval_s_;
   std::optional<TrackSnapshot> track_;
   bool publisher_changed_ = false;
+  std::optional<SourceAddress> taken_from_;  // the silent publisher a new source replaced (logged by tick)
+  std::uint64_t takeovers_ = 0;
   std::string resolution_change_;  // non-empty: log it on the main loop
+  bool bad_sps_ = false;           // an SPS that does not parse arrived: log it on the main loop
+  bool bad_sps_logged_ = false;    // until a good SPS arrives
   std::vector<std::uint8_t> sps_;  // the publisher's current parameter sets
   std::vector<std::uint8_t> pps_;
 

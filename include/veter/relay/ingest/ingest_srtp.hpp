@@ -12,6 +12,7 @@
 #include <gst/gst.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -41,7 +42,8 @@ class IngestSrtp {
   /// Probes: pre-filter on `udpsrc_src`, counting on the decoder's rtp_src.
   void attach(GstPad* udpsrc_src, GstPad* decoder_src);
   void detach();
-  /// Main loop: log a key mismatch once (every packet failing, none passing).
+  /// Main loop: log a key mismatch once (every packet failing, none passing), and
+  /// packets that failed authentication among good ones at most once per 10 s, with their count.
   void tick();
   [[nodiscard]] std::uint64_t auth_failures() const;
   /// The master key + salt (for the SRTCP contexts of the RTCP socket).
@@ -64,6 +66,8 @@ class IngestSrtp {
   std::uint64_t last_in_ = 0;
   std::uint64_t last_out_ = 0;
   bool mismatch_logged_ = false;
+  std::uint64_t failures_reported_ = 0;
+  std::chrono::steady_clock::time_point failures_logged_at_{};
 };
 
 }  // namespace veter::relay

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "veter/common/values.hpp"
+#include "veter/relay/conf/relay_config.hpp"
 
 struct sockaddr;
 
@@ -75,18 +76,24 @@ bool looks_like_rtcp(std::span<const std::uint8_t> data);
 std::optional<DropReason> check_rtcp(std::span<const std::uint8_t> data);
 
 /// The publisher lock: the first valid source owns the path; others are
-/// foreign until the owner has been silent for `timeout`, then the next valid
-/// source takes over (a NAT may change the robot's port).
+/// foreign. Whether another source may take the path once the owner has been
+/// silent for `timeout` is `takeover` (ingest.takeover): after_timeout (a NAT
+/// may change the robot's port), never, or allow_from_only (only when
+/// `restricted`, i.e. ingest.allow_from limits who gets this far).
 class PublisherLock {
  public:
   using Clock = std::chrono::steady_clock;
-  explicit PublisherLock(std::chrono::nanoseconds timeout) : timeout_(timeout) {}
+  explicit PublisherLock(std::chrono::nanoseconds timeout, Takeover takeover = Takeover::after_timeout,
+                         bool restricted = false)
+      : timeout_(timeout), takeover_(takeover), restricted_(restricted) {}
   enum class Result { owner, new_owner, foreign };
   Result admit(const SourceAddress& src, Clock::time_point now);
   [[nodiscard]] const std::optional<SourceAddress>& owner() const { return owner_; }
 
  private:
   std::chrono::nanoseconds timeout_;
+  Takeover takeover_;
+  bool restricted_;
   std::optional<SourceAddress> owner_;
   Clock::time_point last_seen_{};
 };
@@ -94,13 +101,15 @@ class PublisherLock {
 /// Allow list + RTP structure + payload type + publisher lock, in that order.
 class PacketFilter {
  public:
-  PacketFilter(std::vector<common::Cidr> allow_from, int payload_type, std::chrono::nanoseconds timeout);
+  PacketFilter(std::vector<common::Cidr> allow_from, int payload_type, std::chrono::nanoseconds timeout,
+               Takeover takeover = Takeover::after_timeout);
   struct Verdict {
     std::optional<DropReason> drop;
     RtpHeader header;
     bool new_publisher = false;  // this packet made `source` the publisher
     bool repair = false;         // a retransmission (RTX payload type) from the current publisher
     SourceAddress source;
+    std::optional<SourceAddress> previous;  // with new_publisher: the silent one it replaced
   };
   /// Also accept RTP of payload type `pt` (RFC 4588 RTX) — only from the current publisher,
   /// never as a new one. -1 = none (the default).

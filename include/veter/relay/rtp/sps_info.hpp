@@ -11,7 +11,10 @@
 
 namespace veter::relay {
 
-/// `sps`: one SPS NAL unit without start code. nullopt when it does not parse.
+/// `sps`: one SPS NAL unit without start code. nullopt when it does not parse,
+/// or when what it says is not a camera stream we can believe: an unknown
+/// profile or level, a picture outside 64..8192 pixels a side, or wider/taller
+/// than 8:1. Encrypted (SRTP) payloads read as plain RTP yield such "SPS"s.
 std::optional<TrackSnapshot> parse_sps(std::span<const std::uint8_t> sps);
 
 /// h264parse's names: "constrained-baseline", "main", "high", ... ("" when unknown).

@@ -62,7 +62,8 @@ class Fanout {
   void end_join();
   /// True when a media is prepared (someone has DESCRIBEd/SETUP and it is running).
   [[nodiscard]] bool has_media() const;
-  /// Viewers currently playing (maintained by the RTSP layer); scales bytes_sent.
+  /// Viewers currently playing (maintained by the RTSP layer); scales bytes_sent. While
+  /// it is 0 the media gets no packets (only a new media's parameter sets).
   void set_playing_viewers(int n) { playing_.store(n); }
   /// RTP bytes handed to the media (one copy, i.e. per viewer).
   [[nodiscard]] std::uint64_t payload_bytes() const { return payload_bytes_.load(); }

@@ -56,16 +56,15 @@ class RtspSecurity {
  private:
   struct Conn {
     std::string addr;
-    std::chrono::steady_clock::time_point since;  // connect, last complete request or last response
-    bool has_session = false;
+    // Connect, or the last request that is not a keep-alive (OPTIONS, GET_PARAMETER,
+    // SET_PARAMETER) or its response.
+    std::chrono::steady_clock::time_point since;
     common::GObjectPtr<GstRTSPClient> client;
     gulong closed_id = 0;
-    gulong session_id = 0;
     gulong sent_id = 0;
   };
   static void on_client_connected(GstRTSPServer* server, GstRTSPClient* client, gpointer self);
   static void on_client_closed(GstRTSPClient* client, gpointer self);
-  static void on_new_session(GstRTSPClient* client, GstRTSPSession* session, gpointer self);
   static gboolean on_timer(gpointer self);
   static GstRTSPStatusCode on_pre_request(GstRTSPClient* client, GstRTSPContext* ctx, gpointer self);
   static void on_send_message(GstRTSPClient* client, GstRTSPContext* ctx, GstRTSPMessage* msg, gpointer self);

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "veter/common/gst_ptr.hpp"
+#include "veter/common/listen_watch.hpp"
 #include "veter/relay/conf/relay_config.hpp"
 #include "veter/relay/relay_model.hpp"
 #include "veter/relay/serve/rtsp_security.hpp"
@@ -100,6 +101,7 @@ class RtspServer {
   const MountTarget* find_mount(const GstRTSPContext* ctx) const;
   // viewer_registry.cpp
   int readers_of(const std::string& path) const;
+  void note_playing(Session& s);
   void update_playing(const std::string& path);
   void remove_session(const std::string& session_id);
   // slow_viewer_guard.cpp
@@ -114,7 +116,9 @@ class RtspServer {
   std::vector<MountTarget> mounts_;
   common::GstPtr<GstRTSPServer> server_;
   common::GstPtr<GstRTSPSessionPool> pool_;
-  common::SourceId server_source_;
+  common::GObjectPtr<GSocket> listen_socket_;
+  std::unique_ptr<common::ListenWatch> accept_watch_;  // accepts through gst_rtsp_server_io_func
+  std::uint64_t connected_ = 0;                        // client-connected emissions
   common::SourceId pool_source_;
   common::SignalConnection client_connected_;
   common::SignalConnection session_removed_;
