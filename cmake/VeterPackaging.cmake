@@ -4,7 +4,8 @@
 #   relay:     bin/veter-relay, <unitdir>/veter-relay.service, <etc>/veter/relay.yml (only when
 #              absent), share/veter/examples/relay.yml, share/veter/scripts/{firewall-ufw,view_stream}.sh,
 #              share/doc/veter-relay/{deploy,configuration,operations}.md + copyright
-#   publisher: bin/veter-publisher, <unitdir>/veter-publisher.service, <etc>/veter/publisher.yml
+#   publisher: bin/veter-publisher, <unitdir>/veter-publisher.service and the template
+#              <unitdir>/veter-publisher@.service (one instance per camera), <etc>/veter/publisher.yml
 #              (only when absent), share/veter/examples/publisher.yml,
 #              share/veter/scripts/start_camera.sh, share/doc/veter-publisher/...
 # <etc> is /etc for the /usr prefix and P/etc otherwise (as GNUInstallDirs does); <unitdir> is
@@ -48,34 +49,41 @@ function(veter_install_component c)
           DESTINATION "${docdir}" COMPONENT ${c})
   install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "${docdir}" RENAME copyright COMPONENT ${c})
 
-  # The systemd unit, with paths rewritten for the install prefix.
-  set(unit_src "${PROJECT_SOURCE_DIR}/systemd/${pkg}.service")
-  set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${unit_src}")
-  set(code [=[
-    @ETC_CODE@
-    file(READ "@UNIT_SRC@" _veter_unit)
-    if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
-      string(REPLACE "/usr/bin/" "${CMAKE_INSTALL_PREFIX}/@BINDIR@/" _veter_unit "${_veter_unit}")
-      string(REPLACE "/usr/share/" "${CMAKE_INSTALL_PREFIX}/@DATADIR@/" _veter_unit "${_veter_unit}")
-      string(REPLACE "/etc/veter/" "${_veter_etc}/veter/" _veter_unit "${_veter_unit}")
-    endif()
-    # Staged under a name unique to this DESTDIR and prefix (installs may run concurrently).
-    string(MD5 _veter_tag "$ENV{DESTDIR}|${CMAKE_INSTALL_PREFIX}")
-    file(WRITE "@STAGING@/${_veter_tag}/@PKG@.service" "${_veter_unit}")
-    file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/@UNITDIR@" TYPE FILE
-         PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
-         FILES "@STAGING@/${_veter_tag}/@PKG@.service")
-    file(REMOVE_RECURSE "@STAGING@/${_veter_tag}")
-  ]=])
-  set(ETC_CODE "${_veter_etc_code}")
-  set(UNIT_SRC "${unit_src}")
-  set(BINDIR "${CMAKE_INSTALL_BINDIR}")
-  set(DATADIR "${CMAKE_INSTALL_DATADIR}")
-  set(STAGING "${_veter_pkg_staging}")
-  set(PKG "${pkg}")
-  set(UNITDIR "${VETER_SYSTEMD_UNITDIR}")
-  string(CONFIGURE "${code}" code @ONLY)
-  install(CODE "${code}" COMPONENT ${c})
+  # The systemd units (the plain one and, where it exists, the template <pkg>@.service for
+  # several instances), with paths rewritten for the install prefix.
+  set(units "${pkg}")
+  if(EXISTS "${PROJECT_SOURCE_DIR}/systemd/${pkg}@.service")
+    list(APPEND units "${pkg}@")
+  endif()
+  foreach(unit IN LISTS units)
+    set(unit_src "${PROJECT_SOURCE_DIR}/systemd/${unit}.service")
+    set_property(DIRECTORY "${PROJECT_SOURCE_DIR}" APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS "${unit_src}")
+    set(code [=[
+      @ETC_CODE@
+      file(READ "@UNIT_SRC@" _veter_unit)
+      if(NOT CMAKE_INSTALL_PREFIX STREQUAL "/usr")
+        string(REPLACE "/usr/bin/" "${CMAKE_INSTALL_PREFIX}/@BINDIR@/" _veter_unit "${_veter_unit}")
+        string(REPLACE "/usr/share/" "${CMAKE_INSTALL_PREFIX}/@DATADIR@/" _veter_unit "${_veter_unit}")
+        string(REPLACE "/etc/veter/" "${_veter_etc}/veter/" _veter_unit "${_veter_unit}")
+      endif()
+      # Staged under a name unique to this DESTDIR and prefix (installs may run concurrently).
+      string(MD5 _veter_tag "$ENV{DESTDIR}|${CMAKE_INSTALL_PREFIX}")
+      file(WRITE "@STAGING@/${_veter_tag}/@UNIT@.service" "${_veter_unit}")
+      file(INSTALL DESTINATION "${CMAKE_INSTALL_PREFIX}/@UNITDIR@" TYPE FILE
+           PERMISSIONS OWNER_READ OWNER_WRITE GROUP_READ WORLD_READ
+           FILES "@STAGING@/${_veter_tag}/@UNIT@.service")
+      file(REMOVE_RECURSE "@STAGING@/${_veter_tag}")
+    ]=])
+    set(ETC_CODE "${_veter_etc_code}")
+    set(UNIT_SRC "${unit_src}")
+    set(BINDIR "${CMAKE_INSTALL_BINDIR}")
+    set(DATADIR "${CMAKE_INSTALL_DATADIR}")
+    set(STAGING "${_veter_pkg_staging}")
+    set(UNIT "${unit}")
+    set(UNITDIR "${VETER_SYSTEMD_UNITDIR}")
+    string(CONFIGURE "${code}" code @ONLY)
+    install(CODE "${code}" COMPONENT ${c})
+  endforeach()
 
   # The configuration file: installed only when there is none, never overwritten.
   set(code [=[
@@ -95,8 +103,10 @@ function(veter_install_component c)
   install(CODE "${code}" COMPONENT ${c})
 endfunction()
 
-veter_install_component(relay
-  "${PROJECT_SOURCE_DIR}/scripts/firewall-ufw.sh" "${PROJECT_SOURCE_DIR}/scripts/view_stream.sh")
+if(VETER_WITH_RELAY)
+  veter_install_component(relay
+    "${PROJECT_SOURCE_DIR}/scripts/firewall-ufw.sh" "${PROJECT_SOURCE_DIR}/scripts/view_stream.sh")
+endif()
 veter_install_component(publisher "${PROJECT_SOURCE_DIR}/scripts/start_camera.sh")
 
 # ---------------------------------------------------------------------------------------------
@@ -107,7 +117,7 @@ function(veter_write_maintainer_scripts c)
   set(dir "${_veter_pkg_staging}/debian-${c}")
   file(MAKE_DIRECTORY "${dir}")
   file(WRITE "${dir}/conffiles" "/etc/veter/${c}.yml\n")
-  file(WRITE "${dir}/postinst" "#!/bin/sh
+  file(WRITE "${dir}/src/postinst" "#!/bin/sh
 # ${pkg} postinst: create the service user and tell systemd about the unit.
 # Nothing is enabled or started here; an upgrade restarts the service only if it was running.
 set -e
@@ -118,7 +128,7 @@ if [ \"$1\" = configure ]; then
   if [ -d /run/systemd/system ]; then
     systemctl daemon-reload >/dev/null || true
     if [ -n \"$2\" ]; then
-      systemctl try-restart ${pkg}.service >/dev/null || true
+      systemctl try-restart ${pkg}.service '${pkg}@*.service' >/dev/null || true
     fi
   fi
   if [ -z \"$2\" ]; then
@@ -127,15 +137,17 @@ if [ \"$1\" = configure ]; then
 fi
 exit 0
 ")
-  file(WRITE "${dir}/prerm" "#!/bin/sh
+  file(WRITE "${dir}/src/prerm" "#!/bin/sh
 # ${pkg} prerm: on removal, stop and disable the service (it would lose its binary).
 set -e
 if [ \"$1\" = remove ] && [ -d /run/systemd/system ]; then
   systemctl disable --now ${pkg}.service >/dev/null 2>&1 || true
+  # Instances of the template unit (veter-publisher@NAME), if any run.
+  systemctl stop '${pkg}@*.service' >/dev/null 2>&1 || true
 fi
 exit 0
 ")
-  file(WRITE "${dir}/postrm" "#!/bin/sh
+  file(WRITE "${dir}/src/postrm" "#!/bin/sh
 # ${pkg} postrm: forget the unit. The veter user and /etc/veter are kept (Debian policy).
 set -e
 if [ \"$1\" = remove ] || [ \"$1\" = purge ]; then
@@ -145,9 +157,10 @@ if [ \"$1\" = remove ] || [ \"$1\" = purge ]; then
 fi
 exit 0
 ")
+  # Copied to make them executable (file(CHMOD) needs CMake 3.19).
   foreach(f postinst prerm postrm)
-    file(CHMOD "${dir}/${f}" PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE
-                                         WORLD_READ WORLD_EXECUTE)
+    file(COPY "${dir}/src/${f}" DESTINATION "${dir}"
+         FILE_PERMISSIONS OWNER_READ OWNER_WRITE OWNER_EXECUTE GROUP_READ GROUP_EXECUTE WORLD_READ WORLD_EXECUTE)
   endforeach()
   set(VETER_CONTROL_${c} "${dir}/conffiles;${dir}/postinst;${dir}/prerm;${dir}/postrm" PARENT_SCOPE)
 endfunction()
@@ -167,7 +180,15 @@ set(CPACK_PACKAGE_DESCRIPTION_SUMMARY "${PROJECT_DESCRIPTION}")
 set(CPACK_SET_DESTDIR ON)
 set(CPACK_PACKAGING_INSTALL_PREFIX "/usr")
 set(CPACK_INSTALL_PREFIX "/usr")
-set(CPACK_COMPONENTS_ALL relay publisher)
+if(VETER_WITH_RELAY)
+  set(CPACK_COMPONENTS_ALL relay publisher)
+else()
+  set(CPACK_COMPONENTS_ALL publisher)
+endif()
+# A cross build packages for its target (dpkg's name for the CPU).
+if(CMAKE_CROSSCOMPILING AND CMAKE_SYSTEM_PROCESSOR STREQUAL "aarch64")
+  set(CPACK_DEBIAN_PACKAGE_ARCHITECTURE arm64)
+endif()
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
@@ -195,10 +216,14 @@ set(CPACK_DEBIAN_PUBLISHER_PACKAGE_NAME "veter-publisher")
 set(CPACK_DEBIAN_PUBLISHER_DESCRIPTION
     "veter-publisher captures from a Jetson CSI camera (Argus), a V4L2 device or a test pattern, encodes H.264
 (hardware first) and sends it to the relay. Runs as the systemd unit veter-publisher.")
+# The publisher needs GStreamer 1.18 (Ubuntu 22.04 / JetPack 6 has 1.20); these names exist on
+# Debian 11/12 and Ubuntu 22.04 alike (tests/ship/robot_package_test.cpp checks the arm64 package).
 set(CPACK_DEBIAN_PUBLISHER_PACKAGE_DEPENDS
-    "adduser, gstreamer1.0-plugins-base (>= 1.22), gstreamer1.0-plugins-good (>= 1.22), gstreamer1.0-plugins-bad (>= 1.22), gstreamer1.0-plugins-ugly (>= 1.22)")
+    "adduser, gstreamer1.0-plugins-base (>= 1.18), gstreamer1.0-plugins-good (>= 1.18), gstreamer1.0-plugins-bad (>= 1.18), gstreamer1.0-plugins-ugly (>= 1.18)")
 # gstreamer1.0-x: clockoverlay (pango), used only by the test pattern source.
-set(CPACK_DEBIAN_PUBLISHER_PACKAGE_RECOMMENDS "gstreamer1.0-x")
+# nvidia-l4t-gstreamer: nvarguscamerasrc, nvvidconv, nvv4l2h264enc on a Jetson (from NVIDIA's L4T
+# apt repository, not Debian/Ubuntu: recommended, so the package also installs elsewhere).
+set(CPACK_DEBIAN_PUBLISHER_PACKAGE_RECOMMENDS "gstreamer1.0-x, nvidia-l4t-gstreamer")
 set(CPACK_DEBIAN_PUBLISHER_PACKAGE_CONTROL_EXTRA "${VETER_CONTROL_publisher}")
 
 include(CPack)

@@ -16,11 +16,11 @@ fi
 case "$kind" in
   release)
     dir=build
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETER_WERROR=ON >/dev/null
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETER_WERROR=ON -DVETER_RELAY=ON >/dev/null
     ;;
   asan)
     dir=build-asan
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DVETER_WERROR=ON -DVETER_SANITIZE=ON >/dev/null
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DVETER_WERROR=ON -DVETER_SANITIZE=ON -DVETER_RELAY=ON >/dev/null
     ;;
   tsan)
     dir=build-tsan

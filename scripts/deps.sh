@@ -21,7 +21,26 @@ PACKAGES=(
   ffmpeg prometheus systemd curl iproute2 dpkg-dev fakeroot file
   openssl  # security e2e: self-signed certificate for the RTSPS test
   shellcheck  # scripts/*.sh lint in tests/ship
+  # Debian 11 chroot stage (scripts/stage_bullseye.sh)
+  debootstrap
+  # arm64 cross stage (scripts/stage_arm64.sh): cross compiler, user-mode emulation, and the
+  # arm64 libraries of the publisher (Multi-Arch: same, so they sit beside the amd64 ones; the
+  # three -dev packages that are not are unpacked by the stage itself)
+  crossbuild-essential-arm64 qemu-user-static
+  libgstreamer1.0-dev:arm64 liborc-0.4-dev:arm64 libsystemd-dev:arm64 libspdlog-dev:arm64 libfmt-dev:arm64
+  libgstreamer-plugins-base1.0-0:arm64 libsrtp2-1:arm64 libyaml-cpp0.7:arm64
+  gstreamer1.0-plugins-base:arm64 gstreamer1.0-plugins-good:arm64 gstreamer1.0-plugins-ugly:arm64
+  gstreamer1.0-x:arm64
 )
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then
+  SUDO="sudo"
+fi
+# The :arm64 packages need dpkg's arm64 architecture (then apt-get update below).
+if ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $SUDO dpkg --add-architecture arm64
+fi
 
 missing=()
 for p in "${PACKAGES[@]}"; do
@@ -35,10 +54,6 @@ if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
 
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-  SUDO="sudo"
-fi
 echo "deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q

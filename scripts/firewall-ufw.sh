@@ -14,7 +14,7 @@ Usage: firewall-ufw.sh [--config FILE] [--apply] [--help]
 Print the ufw rules for the ports veter-relay listens on, read from its configuration:
   RTSP (tcp), the RTSP server's RTP/RTCP range for UDP viewers (udp, only when the udp
   transport is enabled), each path's ingest port and its RTCP port (udp, restricted to
-  allow_from when that list is set), and the API/metrics ports when they listen on a
+  allow_from when that list is set), and the API/metrics/playback ports when they listen on a
   non-loopback address. Loopback-only listeners get a comment, not a rule.
 
 Options:
@@ -161,6 +161,7 @@ rules=$(printf '%s\n' "$effective" | awk -v source="${config:-built-in defaults}
     }
     http("api", "API")
     http("metrics", "metrics")
+    http("playback", "playback")
   }
 ')
 

@@ -128,7 +128,7 @@ std::string SrtpKey::fingerprint() const {
 }
 
 BufferPtr SrtpKey::to_buffer() const {
-  return BufferPtr(gst_buffer_new_memdup(bytes.data(), bytes.size()));
+  return buffer_copy_of(bytes.data(), bytes.size());
 }
 
 SrtpKey parse_srtp_key(std::string_view text, const std::string& origin) {

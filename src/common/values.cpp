@@ -6,6 +6,7 @@
 
 #include <charconv>
 #include <cstring>
+#include <utility>
 
 #include <fmt/format.h>
 
@@ -106,11 +107,58 @@ Duration parse_duration(std::string_view text) {
   if (unit == "h") {
     return Duration(n * 3'600'000);
   }
+  if (unit == "d") {
+    return Duration(n * 86'400'000);
+  }
   throw ValueError(fmt::format("\"{}\" is not a valid duration (use e.g. 250ms, 5s, 1m)", text));
+}
+
+std::uint64_t parse_byte_size(std::string_view text) {
+  std::size_t i = 0;
+  while (i < text.size() && text[i] >= '0' && text[i] <= '9') {
+    ++i;
+  }
+  const auto number = text.substr(0, i);
+  const auto unit = text.substr(i);
+  std::uint64_t n = 0;
+  auto [ptr, ec] = std::from_chars(number.data(), number.data() + number.size(), n);
+  const auto bad = [&] {
+    return ValueError(fmt::format("\"{}\" is not a valid size (use e.g. 500MB, 10GiB, 1048576)", text));
+  };
+  if (number.empty() || ec != std::errc{} || ptr != number.data() + number.size()) {
+    throw bad();
+  }
+  static constexpr std::pair<std::string_view, std::uint64_t> kUnits[] = {
+      {"", 1},           {"B", 1},           {"kB", 1000ULL},       {"KB", 1000ULL},      {"KiB", 1ULL << 10},
+      {"MB", 1000'000ULL}, {"MiB", 1ULL << 20}, {"GB", 1000'000'000ULL}, {"GiB", 1ULL << 30},
+      {"TB", 1000'000'000'000ULL}, {"TiB", 1ULL << 40}};
+  for (const auto& [name, factor] : kUnits) {
+    if (unit == name) {
+      if (n > (std::uint64_t{1} << 62) / factor) {
+        throw bad();
+      }
+      return n * factor;
+    }
+  }
+  throw bad();
+}
+
+std::string format_byte_size(std::uint64_t bytes) {
+  for (const auto& [name, shift] : {std::pair{"TiB", 40}, std::pair{"GiB", 30}, std::pair{"MiB", 20},
+                                    std::pair{"KiB", 10}}) {
+    const std::uint64_t unit = std::uint64_t{1} << shift;
+    if (bytes != 0 && bytes % unit == 0) {
+      return fmt::format("{}{}", bytes / unit, name);
+    }
+  }
+  return fmt::format("{}", bytes);
 }
 
 std::string format_duration(Duration d) {
   const auto ms = d.count();
+  if (ms != 0 && ms % 86'400'000 == 0) {
+    return fmt::format("{}d", ms / 86'400'000);
+  }
   if (ms != 0 && ms % 3'600'000 == 0) {
     return fmt::format("{}h", ms / 3'600'000);
   }

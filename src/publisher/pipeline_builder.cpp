@@ -37,11 +37,12 @@ EncoderSettings encoder_settings(const PublisherConfig& cfg, EncoderKind encoder
   constexpr const char* kAu = "video/x-h264,stream-format=byte-stream,alignment=au";
   switch (encoder) {
     case EncoderKind::nvv4l2h264enc:
-      // NVIDIA: bitrate in bit/s; control-rate 1 = constant_bitrate; profile 0 = Baseline;
-      // preset-level 1 = UltraFastPreset; SPS/PPS with every IDR.
+      // NVIDIA (L4T "Accelerated GStreamer"): bitrate in bit/s; control-rate 1 = constant_bitrate;
+      // profile 0 = Baseline; preset-level 1 = UltraFastPreset; every I-frame an IDR, SPS/PPS
+      // with each; no B-frames (they add a frame of delay); maxperf-enable clocks the encoder up.
       return {kNvmmNv12,
               fmt::format("bitrate={} control-rate=1 profile=0 preset-level=1 iframeinterval={} "
-                          "idrinterval={} insert-sps-pps=true insert-vui=true maxperf-enable=true",
+                          "idrinterval={} num-B-Frames=0 insert-sps-pps=true insert-vui=true maxperf-enable=true",
                           kbps * 1000, gop, gop),
               kAu};
     case EncoderKind::v4l2h264enc:

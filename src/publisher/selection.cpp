@@ -172,6 +172,11 @@ void select_encoder(const PublisherConfig& cfg, const Environment& env, Selectio
   std::string missing;
   for (EncoderKind e : encoder_preference()) {
     const std::string name(to_string(e));
+    if (env.has_element(name) && e == EncoderKind::nvv4l2h264enc && env.hardware_encoder_answers &&
+        !env.hardware_encoder_answers(e)) {
+      missing += (missing.empty() ? "" : ", ") + name + " (installed, but encoded no frame: no NVENC?)";
+      continue;
+    }
     if (env.has_element(name)) {
       sel.encoder = e;
       say(log, fmt::format("encoder: {} (auto{})", name, missing.empty() ? "" : "; not on this machine: " + missing));

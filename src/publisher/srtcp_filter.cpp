@@ -35,7 +35,7 @@ GstPadProbeReturn SrtcpFilter::on_buffer(GstPad*, GstPadProbeInfo* info, gpointe
   if (!self->process(packet)) {
     return GST_PAD_PROBE_DROP;
   }
-  GstBuffer* out = gst_buffer_new_memdup(packet.data(), packet.size());
+  GstBuffer* out = common::buffer_copy_of(packet.data(), packet.size()).release();
   gst_buffer_copy_into(out, buf, static_cast<GstBufferCopyFlags>(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
                                                                  GST_BUFFER_COPY_META),
                        0, static_cast<gsize>(-1));

@@ -44,6 +44,30 @@ bool argus_sensor_answers(int sensor_id) {
   return ok;
 }
 
+/// Encode one small test frame with the NVIDIA encoder; true when it comes out (EOS, no error).
+/// The Jetson Orin Nano has the element but no NVENC to run it.
+bool hardware_encoder_answers(EncoderKind encoder) {
+  if (encoder != EncoderKind::nvv4l2h264enc) {
+    return true;
+  }
+  const char* desc =
+      "videotestsrc num-buffers=1 ! video/x-raw,width=320,height=240 ! nvvidconv ! "
+      "video/x-raw(memory:NVMM),format=NV12 ! nvv4l2h264enc ! fakesink";
+  GError* raw_err = nullptr;
+  auto pipeline = adopt_floating(gst_parse_launch(desc, &raw_err));
+  common::GErrorPtr err(raw_err);
+  if (!pipeline || err) {
+    return false;
+  }
+  gst_element_set_state(pipeline.get(), GST_STATE_PLAYING);
+  BusPtr bus(gst_element_get_bus(pipeline.get()));
+  MessagePtr msg(gst_bus_timed_pop_filtered(bus.get(), 10 * GST_SECOND,
+                                            static_cast<GstMessageType>(GST_MESSAGE_EOS | GST_MESSAGE_ERROR)));
+  const bool ok = msg && GST_MESSAGE_TYPE(msg.get()) == GST_MESSAGE_EOS;
+  gst_element_set_state(pipeline.get(), GST_STATE_NULL);
+  return ok;
+}
+
 std::vector<std::string> v4l2_capture_devices() {
   std::vector<std::string> out;
   for (int i = 0; i < 64; ++i) {
@@ -96,7 +120,8 @@ std::optional<V4l2Format> v4l2_format(const std::string& device, int width, int 
 }  // namespace
 
 Environment system_environment() {
-  return Environment{&has_element, &argus_sensor_answers, &v4l2_capture_devices, &v4l2_format};
+  return Environment{&has_element, &argus_sensor_answers, &v4l2_capture_devices, &v4l2_format,
+                     &hardware_encoder_answers};
 }
 
 }  // namespace veter::publisher

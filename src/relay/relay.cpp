@@ -5,6 +5,7 @@
 
 #include "veter/relay/serve/fanout.hpp"
 #include "veter/relay/ingest/ingest.hpp"
+#include "veter/relay/record/recorder.hpp"
 #include "veter/relay/serve/rtsp_server.hpp"
 
 namespace veter::relay {
@@ -12,6 +13,7 @@ namespace veter::relay {
 struct Relay::Path {
   PathConfig cfg;
   std::unique_ptr<Fanout> fanout;
+  std::unique_ptr<Recorder> recorder;  // paths.<name>.record.enabled
   std::unique_ptr<Ingest> ingest;
 };
 
@@ -32,8 +34,18 @@ Relay::Relay(RelayConfig cfg) : cfg_(std::move(cfg)) {
     p->cfg = pc;
     p->fanout = std::make_unique<Fanout>(pc.name, protocols_of(cfg_.rtsp), pc.ingest.payload_type);
     Fanout* fanout = p->fanout.get();
+    if (pc.record.enabled) {
+      p->recorder = std::make_unique<Recorder>(pc.name, pc.record);
+    }
+    Recorder* recorder = p->recorder.get();
     p->ingest = std::make_unique<Ingest>(
-        pc, [fanout](GstBufferList* au) { fanout->push(au); },
+        pc,
+        [fanout, recorder](GstBufferList* au) {
+          fanout->push(au);  // viewers first; the recorder never blocks (see recorder.hpp)
+          if (recorder != nullptr) {
+            recorder->push(au);
+          }
+        },
         [fanout](std::vector<std::uint8_t> sps, std::vector<std::uint8_t> pps) {
           fanout->set_parameter_sets(std::move(sps), std::move(pps));
         });
@@ -62,6 +74,9 @@ Relay::~Relay() { stop(); }
 
 void Relay::start() {
   for (auto& p : paths_) {
+    if (p->recorder) {
+      p->recorder->start();
+    }
     p->ingest->start();
   }
   rtsp_->start();
@@ -78,6 +93,9 @@ void Relay::stop() {
   }
   for (auto& p : paths_) {
     p->ingest->stop();
+    if (p->recorder) {
+      p->recorder->stop();  // after ingest: no more pushes; finishes the current segment
+    }
   }
 }
 
@@ -85,6 +103,9 @@ gboolean Relay::on_tick(gpointer self) {
   auto* me = static_cast<Relay*>(self);
   for (auto& p : me->paths_) {
     p->ingest->tick();
+    if (p->recorder) {
+      p->recorder->tick();
+    }
   }
   me->rtsp_->tick();
   return G_SOURCE_CONTINUE;
@@ -114,6 +135,9 @@ PathSnapshot Relay::snapshot(const Path& p) const {
   s.bytes_received = p.ingest->bytes_received();
   s.bytes_sent = p.fanout->bytes_sent();
   s.reader_ids = rtsp_->reader_ids(p.cfg.name);
+  if (p.recorder) {
+    s.record = p.recorder->status();
+  }
   return s;
 }
 

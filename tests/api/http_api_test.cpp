@@ -51,7 +51,8 @@ TEST(ApiJson, FreshPathGolden) {
     "repair": {
       "enabled": false
     }
-  }
+  },
+  "record": null
 })");
 }
 
@@ -119,8 +120,28 @@ TEST(ApiJson, ReadyPathGolden) {
       "packetsUnrecoverable": 2,
       "framesDropped": 1
     }
-  }
+  },
+  "record": null
 })");
+}
+
+TEST(ApiJson, RecordingPath) {
+  PathSnapshot p = test::ready_path();
+  p.record = RecordSnapshot{true, true, "", "/rec/camera", "/rec/camera/2025-11-25_18-23-20-123456.mp4", 4, 1, 2};
+  Json j = Json::parse(path_json(p).dump());
+  EXPECT_EQ(j["record"]["recording"], true);
+  EXPECT_TRUE(j["record"]["error"].is_null());
+  EXPECT_EQ(j["record"]["directory"], "/rec/camera");
+  EXPECT_EQ(j["record"]["currentFile"], "/rec/camera/2025-11-25_18-23-20-123456.mp4");
+  EXPECT_EQ(j["record"]["segments"], 4);
+  EXPECT_EQ(j["record"]["dropped"], 1);
+  EXPECT_EQ(j["record"]["deleted"], 2);
+  p.record->recording = false;
+  p.record->error = "No space left on device";
+  p.record->current_file.clear();
+  j = Json::parse(path_json(p).dump());
+  EXPECT_EQ(j["record"]["error"], "No space left on device");
+  EXPECT_TRUE(j["record"]["currentFile"].is_null());
 }
 
 TEST(ApiJson, StalePathGolden) {

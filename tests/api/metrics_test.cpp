@@ -123,6 +123,19 @@ veter_ingest_keyframe_interval_seconds{name="camera"} 1
 
 TEST(Metrics, GoldenText) { EXPECT_EQ(render_metrics(golden_paths(), golden_sessions(), std::nullopt), kGolden); }
 
+TEST(Metrics, RecordingPathsOnly) {
+  auto rec = test::ready_path();
+  rec.name = "front";
+  rec.record = RecordSnapshot{true, false, "No space left on device", "/rec/front", "", 3, 7, 1};
+  const std::string text = render_metrics({test::ready_path(), rec}, {}, std::nullopt);
+  EXPECT_NE(text.find("\nveter_record_recording{name=\"front\"} 0\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("\nveter_record_error{name=\"front\"} 1\n"), std::string::npos);
+  EXPECT_NE(text.find("\nveter_record_segments_total{name=\"front\"} 3\n"), std::string::npos);
+  EXPECT_NE(text.find("\nveter_record_dropped_total{name=\"front\"} 7\n"), std::string::npos);
+  EXPECT_NE(text.find("\nveter_record_deleted_total{name=\"front\"} 1\n"), std::string::npos);
+  EXPECT_EQ(text.find("veter_record_recording{name=\"camera\"}"), std::string::npos) << "camera does not record";
+}
+
 TEST(Metrics, LabelEscaping) {
   EXPECT_EQ(escape_label_value(R"(a\b)"), R"(a\\b)");
   EXPECT_EQ(escape_label_value(R"(say "hi")"), R"(say \"hi\")");

@@ -1,6 +1,11 @@
 #include "nvidia_standins.hpp"
 
+#include <gst/base/gstbasetransform.h>
 #include <gst/gst.h>
+
+#include <algorithm>
+#include <mutex>
+#include <string>
 
 #include <functional>
 #include <vector>
@@ -11,16 +16,133 @@ namespace veter::test {
 
 namespace {
 
+// How the stand-in works inside (the interface above is NVIDIA's; the inside is not):
+//   nvarguscamerasrc = [videotestsrc is-live ! to-NVMM]
+//   nvvidconv        = [from-NVMM ! videoconvert ! to-NVMM]
+//   nvv4l2h264enc    = [from-NVMM ! x264enc (bitrate/1000, key-int-max=iframeinterval, no B-frames)]
+// "to-NVMM"/"from-NVMM" only relabel caps (memory:NVMM <-> system memory); buffers pass untouched.
+enum class Kind { argus, conv, enc };
+
 struct StandinSpec {
   const char* type_name;
   const char* element_name;
+  Kind kind;
   std::function<std::vector<GParamSpec*>()> properties;
   const char* sink_caps;  // nullptr: no sink pad
   const char* src_caps;
 };
 
-// Generic property storage: every value is kept on the object under its name.
+StandinViolations g_violations;  // written under its own mutex
+
+void record_violation(const std::string& what) {
+  std::lock_guard<std::mutex> lock(g_violations.mutex);
+  g_violations.messages.push_back(what);
+}
+
+// ---- the caps relabeller (a passthrough GstBaseTransform) ----
+struct Relabel {
+  GstBaseTransform parent;
+};
+struct RelabelClass {
+  GstBaseTransformClass parent_class;
+  gboolean to_nvmm;  // TRUE: system memory in, NVMM (or system memory) out
+};
+
+GstCaps* with_features(GstCaps* caps, bool nvmm) {
+  GstCaps* out = gst_caps_copy(caps);
+  for (guint i = 0; i < gst_caps_get_size(out); ++i) {
+    gst_caps_set_features(out, i,
+                          gst_caps_features_new(nvmm ? "memory:NVMM" : GST_CAPS_FEATURE_MEMORY_SYSTEM_MEMORY, nullptr));
+  }
+  return out;
+}
+
+GstCaps* relabel_transform_caps(GstBaseTransform* trans, GstPadDirection direction, GstCaps* caps, GstCaps* filter) {
+  const bool to_nvmm = G_TYPE_INSTANCE_GET_CLASS(trans, G_TYPE_FROM_INSTANCE(trans), RelabelClass)->to_nvmm != FALSE;
+  // Towards the NVMM side both labels are offered; towards the other side only system memory.
+  const bool towards_nvmm = (direction == GST_PAD_SINK) == to_nvmm;
+  GstCaps* sys = with_features(caps, false);
+  GstCaps* out = sys;
+  if (towards_nvmm) {
+    out = with_features(caps, true);
+    out = gst_caps_merge(out, sys);
+  }
+  if (filter != nullptr) {
+    GstCaps* f = gst_caps_intersect_full(filter, out, GST_CAPS_INTERSECT_FIRST);
+    gst_caps_unref(out);
+    out = f;
+  }
+  return out;
+}
+
+GstFlowReturn relabel_transform_ip(GstBaseTransform*, GstBuffer*) { return GST_FLOW_OK; }
+
+void relabel_class_init(gpointer klass, gpointer data) {
+  auto* c = static_cast<RelabelClass*>(klass);
+  c->to_nvmm = GPOINTER_TO_INT(data);
+  auto* bt = GST_BASE_TRANSFORM_CLASS(klass);
+  bt->transform_caps = relabel_transform_caps;
+  bt->transform_ip = relabel_transform_ip;
+  bt->passthrough_on_same_caps = FALSE;
+  auto* ec = GST_ELEMENT_CLASS(klass);
+  gst_element_class_set_static_metadata(ec, "NVMM relabel", "Test/Standin", "caps memory:NVMM <-> system memory",
+                                        "veter tests");
+  const char* any_raw = "video/x-raw; video/x-raw(memory:NVMM)";
+  gst_element_class_add_pad_template(
+      ec, gst_pad_template_new("sink", GST_PAD_SINK, GST_PAD_ALWAYS, gst_caps_from_string(any_raw)));
+  gst_element_class_add_pad_template(
+      ec, gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, gst_caps_from_string(any_raw)));
+}
+
+void relabel_init(GTypeInstance* instance, gpointer) {
+  gst_base_transform_set_passthrough(GST_BASE_TRANSFORM(instance), TRUE);
+}
+
+GType relabel_type(bool to_nvmm) {
+  const char* name = to_nvmm ? "VeterStandinToNvmm" : "VeterStandinFromNvmm";
+  if (GType t = g_type_from_name(name)) {
+    return t;
+  }
+  GTypeInfo info{};
+  info.class_size = sizeof(RelabelClass);
+  info.class_init = relabel_class_init;
+  info.class_data = GINT_TO_POINTER(to_nvmm ? 1 : 0);
+  info.instance_size = sizeof(Relabel);
+  info.instance_init = relabel_init;
+  return g_type_register_static(GST_TYPE_BASE_TRANSFORM, name, &info, static_cast<GTypeFlags>(0));
+}
+
+GstElement* make(const char* factory) {
+  GstElement* e = gst_element_factory_make(factory, nullptr);
+  if (e == nullptr) {
+    record_violation(std::string("stand-in needs the element ") + factory);
+  }
+  return e;
+}
+
+GstElement* make_relabel(bool to_nvmm) {
+  return GST_ELEMENT(g_object_new(relabel_type(to_nvmm), nullptr));
+}
+
+// ---- the stand-ins: bins with NVIDIA's property interface ----
+const StandinSpec* spec_of(gpointer instance) {
+  return static_cast<const StandinSpec*>(
+      g_type_get_qdata(G_TYPE_FROM_INSTANCE(instance), g_quark_from_static_string("veter-standin-spec")));
+}
+
+GstElement* inner(GObject* obj) { return static_cast<GstElement*>(g_object_get_data(obj, "veter-inner")); }
+
+// Generic property storage: every value is kept on the object under its name; the encoder maps
+// the ones x264enc can honour. L4T applies a property without GST_PARAM_MUTABLE_PLAYING only when
+// the element starts: a change while PAUSED/PLAYING would be silently ignored on a Jetson, so the
+// stand-in records it as a violation that fails the test.
 void standin_set_property(GObject* obj, guint, const GValue* value, GParamSpec* pspec) {
+  const GstState state = GST_STATE(GST_ELEMENT(obj));
+  if (state > GST_STATE_READY && (pspec->flags & GST_PARAM_MUTABLE_PLAYING) == 0) {
+    record_violation(std::string(spec_of(obj)->element_name) + ": property " + g_param_spec_get_name(pspec) +
+                     " set in " + gst_element_state_get_name(state) +
+                     " (L4T only applies it in NULL/READY)");
+  }
   auto* copy = g_new0(GValue, 1);
   g_value_init(copy, G_PARAM_SPEC_VALUE_TYPE(pspec));
   g_value_copy(value, copy);
@@ -28,6 +150,21 @@ void standin_set_property(GObject* obj, guint, const GValue* value, GParamSpec* 
     g_value_unset(static_cast<GValue*>(p));
     g_free(p);
   });
+  GstElement* in = inner(obj);
+  if (in == nullptr) {
+    return;
+  }
+  const std::string name = g_param_spec_get_name(pspec);
+  if (spec_of(obj)->kind == Kind::enc) {
+    if (name == "bitrate") {
+      // x264enc takes kbit/s, at most 2048000.
+      g_object_set(in, "bitrate", std::clamp(g_value_get_uint(value) / 1000U, 1U, 2048000U), nullptr);
+    } else if (name == "iframeinterval" && g_value_get_uint(value) > 0) {
+      g_object_set(in, "key-int-max", g_value_get_uint(value), nullptr);
+    }
+  } else if (spec_of(obj)->kind == Kind::argus && name == "num-buffers") {
+    g_object_set(in, "num-buffers", g_value_get_int(value), nullptr);
+  }
 }
 
 void standin_get_property(GObject* obj, guint, GValue* value, GParamSpec* pspec) {
@@ -40,6 +177,8 @@ void standin_get_property(GObject* obj, guint, GValue* value, GParamSpec* pspec)
 
 void standin_class_init(gpointer klass, gpointer data) {
   const auto* spec = static_cast<const StandinSpec*>(data);
+  g_type_set_qdata(G_TYPE_FROM_CLASS(klass), g_quark_from_static_string("veter-standin-spec"),
+                   const_cast<StandinSpec*>(spec));
   auto* gobject_class = G_OBJECT_CLASS(klass);
   gobject_class->set_property = standin_set_property;
   gobject_class->get_property = standin_get_property;
@@ -58,13 +197,61 @@ void standin_class_init(gpointer klass, gpointer data) {
       element_class, gst_pad_template_new("src", GST_PAD_SRC, GST_PAD_ALWAYS, gst_caps_from_string(spec->src_caps)));
 }
 
+void ghost(GstElement* bin, const char* name, GstElement* target) {
+  GstPadTemplate* templ = gst_element_class_get_pad_template(GST_ELEMENT_GET_CLASS(bin), name);
+  GstPad* target_pad = gst_element_get_static_pad(target, name);
+  gst_element_add_pad(bin, gst_ghost_pad_new_from_template(name, target_pad, templ));
+  gst_object_unref(target_pad);
+}
+
 void standin_instance_init(GTypeInstance* instance, gpointer klass) {
-  auto* element = GST_ELEMENT(instance);
-  for (const char* name : {"sink", "src"}) {
-    if (GstPadTemplate* templ = gst_element_class_get_pad_template(GST_ELEMENT_CLASS(klass), name)) {
-      gst_element_add_pad(element, gst_pad_new_from_template(templ, name));
+  auto* bin = GST_ELEMENT(instance);
+  const auto* spec = static_cast<const StandinSpec*>(
+      g_type_get_qdata(G_TYPE_FROM_CLASS(klass), g_quark_from_static_string("veter-standin-spec")));
+  std::vector<GstElement*> chain;
+  GstElement* keep = nullptr;
+  switch (spec->kind) {
+    case Kind::argus: {
+      GstElement* src = make("videotestsrc");
+      if (src != nullptr) {
+        g_object_set(src, "is-live", TRUE, nullptr);
+        gst_util_set_object_arg(G_OBJECT(src), "pattern", "ball");
+      }
+      chain = {src, make_relabel(true)};
+      keep = src;
+      break;
+    }
+    case Kind::conv:
+      chain = {make_relabel(false), make("videoconvert"), make_relabel(true)};
+      break;
+    case Kind::enc: {
+      GstElement* x264 = make("x264enc");
+      if (x264 != nullptr) {
+        gst_util_set_object_arg(G_OBJECT(x264), "tune", "zerolatency");
+        gst_util_set_object_arg(G_OBJECT(x264), "speed-preset", "ultrafast");
+        g_object_set(x264, "bframes", 0U, "bitrate", 4000U, "key-int-max", 30U, nullptr);
+      }
+      chain = {make_relabel(false), x264};
+      keep = x264;
+      break;
     }
   }
+  for (GstElement* e : chain) {
+    if (e == nullptr) {
+      return;  // recorded; the element has no pads and cannot link
+    }
+  }
+  for (GstElement* e : chain) {
+    gst_bin_add(GST_BIN(bin), e);
+  }
+  for (std::size_t i = 1; i < chain.size(); ++i) {
+    gst_element_link(chain[i - 1], chain[i]);
+  }
+  if (spec->sink_caps != nullptr) {
+    ghost(bin, "sink", chain.front());
+  }
+  ghost(bin, "src", chain.back());
+  g_object_set_data(G_OBJECT(instance), "veter-inner", keep);
 }
 
 GType enum_type(const char* name, const GEnumValue* values) {
@@ -72,7 +259,9 @@ GType enum_type(const char* name, const GEnumValue* values) {
   return t != 0 ? t : g_enum_register_static(name, values);
 }
 
-constexpr auto RW = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS);
+// L4T's flags: "changeable only in NULL or READY state" unless noted (RWP: also in PLAYING).
+constexpr auto RW = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_READY);
+constexpr auto RWP = static_cast<GParamFlags>(G_PARAM_READWRITE | G_PARAM_STATIC_STRINGS | GST_PARAM_MUTABLE_PLAYING);
 constexpr auto RO = static_cast<GParamFlags>(G_PARAM_READABLE | G_PARAM_STATIC_STRINGS);
 
 // ---- nvarguscamerasrc (Argus camera source, NVMM output) ----
@@ -189,7 +378,8 @@ std::vector<GParamSpec*> nvenc_properties() {
   return {
       g_param_spec_enum("control-rate", "ratecontrol", "Set control rate for v4l2 encode",
                         enum_type("GstV4l2VideoEncRateControlType", rc), 1, RW),
-      g_param_spec_uint("bitrate", "Target Bitrate", "Set bitrate for v4l2 encode", 0, G_MAXUINT, 4000000, RW),
+      // bitrate: bit/s, the one property L4T re-reads while encoding (dynamic bitrate change).
+      g_param_spec_uint("bitrate", "Target Bitrate", "Set bitrate for v4l2 encode", 0, G_MAXUINT, 4000000, RWP),
       g_param_spec_uint("peak-bitrate", "Peak Bitrate", "Peak bitrate in variable control-rate", 0, G_MAXUINT, 0, RW),
       g_param_spec_uint("iframeinterval", "IFrame Interval", "Encoding Intra Frame occurance frequency", 0, G_MAXUINT,
                         30, RW),
@@ -227,35 +417,53 @@ const char* kArgusCaps =
     "format=(string){ NV12, P010_10LE }, framerate=(fraction)[ 0/1, 120/1 ]";
 const char* kH264Caps = "video/x-h264, stream-format=(string)byte-stream, alignment=(string){ au, nal }";
 
-void register_one(const StandinSpec* spec) {
-  if (veter::common::GstPtr<GstElementFactory> existing{gst_element_factory_find(spec->element_name)}) {
-    return;  // the real element is installed: test against it
+const StandinSpec* specs() {
+  static const StandinSpec all[] = {
+      {"VeterStandinNvArgusCameraSrc", "nvarguscamerasrc", Kind::argus, argus_properties, nullptr, kArgusCaps},
+      {"VeterStandinNvVidConv", "nvvidconv", Kind::conv, nvvidconv_properties, kConvCaps, kConvCaps},
+      {"VeterStandinNvV4l2H264Enc", "nvv4l2h264enc", Kind::enc, nvenc_properties, kNvmmRaw, kH264Caps},
+  };
+  return all;
+}
+
+void register_one(GstPlugin* plugin, const StandinSpec* spec) {
+  if (plugin == nullptr) {
+    if (veter::common::GstPtr<GstElementFactory> existing{gst_element_factory_find(spec->element_name)}) {
+      return;  // the real element is installed: test against it
+    }
   }
-  GTypeInfo info{};
-  info.class_size = sizeof(GstElementClass);
-  info.class_init = standin_class_init;
-  info.class_data = spec;
-  info.instance_size = sizeof(GstElement);
-  info.instance_init = standin_instance_init;
-  const GType type = g_type_register_static(GST_TYPE_ELEMENT, spec->type_name, &info, static_cast<GTypeFlags>(0));
-  gst_element_register(nullptr, spec->element_name, GST_RANK_NONE, type);
+  GType type = g_type_from_name(spec->type_name);
+  if (type == 0) {
+    GTypeInfo info{};
+    info.class_size = sizeof(GstBinClass);
+    info.class_init = standin_class_init;
+    info.class_data = spec;
+    info.instance_size = sizeof(GstBin);
+    info.instance_init = standin_instance_init;
+    type = g_type_register_static(GST_TYPE_BIN, spec->type_name, &info, static_cast<GTypeFlags>(0));
+  }
+  gst_element_register(plugin, spec->element_name, GST_RANK_NONE, type);
 }
 
 }  // namespace
 
 void register_nvidia_standins() {
-  static const StandinSpec specs[] = {
-      {"VeterStandinNvArgusCameraSrc", "nvarguscamerasrc", argus_properties, nullptr, kArgusCaps},
-      {"VeterStandinNvVidConv", "nvvidconv", nvvidconv_properties, kConvCaps, kConvCaps},
-      {"VeterStandinNvV4l2H264Enc", "nvv4l2h264enc", nvenc_properties, kNvmmRaw, kH264Caps},
-  };
   static const bool once = [] {
-    for (const auto& s : specs) {
-      register_one(&s);
+    for (int i = 0; i < 3; ++i) {
+      register_one(nullptr, &specs()[i]);
     }
     return true;
   }();
   (void)once;
 }
+
+gboolean register_nvidia_standins_plugin(GstPlugin* plugin) {
+  for (int i = 0; i < 3; ++i) {
+    register_one(plugin, &specs()[i]);
+  }
+  return TRUE;
+}
+
+StandinViolations& standin_violations() { return g_violations; }
 
 }  // namespace veter::test

@@ -4,11 +4,33 @@
 // (Jetson Linux Developer Guide, "Accelerated GStreamer", gst-inspect-1.0 output).
 // Written from that documentation, independently of the pipeline builder: a
 // misspelt property or a wrong value type in a description fails to parse.
+//
+// They also work: a pipeline with them runs (test pattern in, real H.264 out through x264enc),
+// so the publisher's own code can drive them — in this process (register_nvidia_standins) or as
+// the GStreamer plugin libgstveternvidiastandins.so (GST_PLUGIN_PATH) for the real binary.
+// A property that L4T only applies in NULL/READY, changed while PAUSED/PLAYING, is recorded in
+// standin_violations() (a Jetson would silently ignore it).
 #pragma once
+
+#include <gst/gst.h>
+
+#include <mutex>
+#include <string>
+#include <vector>
 
 namespace veter::test {
 
 /// Register the three stand-ins once (after gst_init). Elements that really exist are left alone.
 void register_nvidia_standins();
+
+/// The plugin entry (nvidia_standins_plugin.cpp).
+gboolean register_nvidia_standins_plugin(GstPlugin* plugin);
+
+struct StandinViolations {
+  std::mutex mutex;
+  std::vector<std::string> messages;
+};
+/// What the stand-ins were asked that a Jetson would not do.
+StandinViolations& standin_violations();
 
 }  // namespace veter::test

@@ -29,7 +29,7 @@ const std::string kTest =
 
 const std::string kNvenc =
     "nvv4l2h264enc name=enc bitrate=2000000 control-rate=1 profile=0 preset-level=1 iframeinterval=30 idrinterval=30 "
-    "insert-sps-pps=true insert-vui=true maxperf-enable=true ! video/x-h264,stream-format=byte-stream,alignment=au";
+    "num-B-Frames=0 insert-sps-pps=true insert-vui=true maxperf-enable=true ! video/x-h264,stream-format=byte-stream,alignment=au";
 const std::string kV4l2enc =
     "v4l2h264enc name=enc extra-controls=\"controls,video_bitrate=2000000,video_gop_size=30,h264_i_frame_period=30,"
     "repeat_sequence_header=1\" ! video/x-h264,stream-format=byte-stream,alignment=au,profile=constrained-baseline";

@@ -214,3 +214,30 @@ TEST(PublisherE2E, NotifiesReadyOnceFramesFlowAndPingsTheWatchdog) {
   EXPECT_EQ(pub.stop(), 0);
   EXPECT_TRUE(notify.wait_for("STOPPING=1", 2s)) << notify.all();
 }
+
+// The NVIDIA path in the real binary: `--encoder nvv4l2h264enc` with the stand-in plugin
+// (GST_PLUGIN_PATH): test source -> nvvidconv -> nvv4l2h264enc decodes here, and a PLI
+// reaches the encoder as force-key-unit and brings an IDR.
+TEST(PublisherE2E, NvidiaEncoderPathWithStandinsDecodesAndAnswersPli) {
+  Ports ports;
+  TempDir dir;
+  RtpH264Receiver rx(ports.dest);
+  rx.start();
+  const auto cfg = dir.write("publisher.yml", "keyframe_interval: 3600\n");
+  Process pub({VETER_PUBLISHER_BIN, "--config", cfg, "--source", "test", "--encoder", "nvv4l2h264enc", "320x240",
+               "30", "600", "--host", "127.0.0.1", "--port", std::to_string(ports.dest), "--local-port",
+               std::to_string(ports.local)},
+              {std::string("GST_PLUGIN_PATH=") + VETER_STANDIN_PLUGIN_DIR, "GST_REGISTRY=" + dir.path() + "/registry.bin"});
+  ASSERT_TRUE(rx.wait_for_frames(30, 20s)) << "decoded " << rx.decoded_frames() << "\n" << pub.err();
+  EXPECT_EQ(rx.last_size(), (std::pair<int, int>{320, 240}));
+  EXPECT_NE(pub.err().find("nvv4l2h264enc"), std::string::npos) << pub.err();
+  const auto ssrc = rx.ssrc();
+  ASSERT_TRUE(ssrc.has_value());
+  std::this_thread::sleep_for(300ms);
+  const auto sent = std::chrono::steady_clock::now();
+  rx.send_pli(*ssrc, "127.0.0.1", ports.local + 1);
+  std::this_thread::sleep_for(1500ms);
+  EXPECT_GE(keyframes_after(rx.access_units(), sent, sent + 1000ms), 1U) << "no IDR within 1 s of a PLI\n"
+                                                                          << pub.err();
+  EXPECT_EQ(pub.stop(), 0) << pub.err();
+}

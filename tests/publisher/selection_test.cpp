@@ -1,6 +1,7 @@
 // Source and encoder selection against a described machine.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -18,6 +19,7 @@ struct FakeMachine {
   std::set<int> argus_sensors;
   std::vector<std::string> devices;
   std::map<std::string, V4l2Format> formats;
+  bool nvenc_works = true;
   mutable std::vector<std::string> probed;
 
   Environment env() const {
@@ -35,6 +37,10 @@ struct FakeMachine {
             return std::nullopt;
           }
           return it->second;
+        },
+        [this](EncoderKind e) {
+          probed.push_back("encode:" + std::string(to_string(e)));
+          return nvenc_works;
         }};
   }
 };
@@ -142,4 +148,23 @@ TEST(Selection, NvmmBridgeAndDecoderMustExist) {
   EXPECT_THROW(select_elements(cfg_with("test"), m.env()), common::UnavailableError);
   m.elements.insert("nvvidconv");
   EXPECT_EQ(select_elements(cfg_with("test"), m.env()).encoder, EncoderKind::nvv4l2h264enc);
+}
+
+// Jetson Orin Nano: nvv4l2h264enc is installed (nvidia-l4t-gstreamer) but there is no NVENC.
+TEST(Selection, AutoSkipsAnInstalledNvidiaEncoderThatCannotEncode) {
+  FakeMachine m;
+  m.elements.insert({"nvv4l2h264enc", "x264enc"});
+  m.nvenc_works = false;
+  std::vector<std::string> log;
+  const auto sel = select_elements(cfg_with("test"), m.env(), [&](const std::string& l) { log.push_back(l); });
+  EXPECT_EQ(sel.encoder, EncoderKind::x264enc);
+  EXPECT_EQ(std::count(m.probed.begin(), m.probed.end(), "encode:nvv4l2h264enc"), 1);
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log.back().find("nvv4l2h264enc (installed, but encoded no frame: no NVENC?)"), std::string::npos)
+      << log.back();
+  m.nvenc_works = true;
+  EXPECT_EQ(select_elements(cfg_with("test"), m.env()).encoder, EncoderKind::nvv4l2h264enc);
+  // An explicit choice is not second-guessed.
+  m.nvenc_works = false;
+  EXPECT_EQ(select_elements(cfg_with("test", "nvv4l2h264enc"), m.env()).encoder, EncoderKind::nvv4l2h264enc);
 }

@@ -34,6 +34,10 @@ TEST(Install, FhsLayoutForPrefixUsr) {
       EXPECT_TRUE(file_exists(d + "/usr/share/doc/veter-" + c + "/" + doc)) << doc;
     }
   }
+  // The template for several cameras (veter-publisher@NAME) comes with the publisher, as written.
+  EXPECT_EQ(read_text(d + "/usr/lib/systemd/system/veter-publisher@.service"),
+            read_text(kSource + "/systemd/veter-publisher@.service"));
+  EXPECT_FALSE(file_exists(d + "/usr/lib/systemd/system/veter-relay@.service"));
   for (const std::string s : {"firewall-ufw.sh", "view_stream.sh", "start_camera.sh"}) {
     EXPECT_TRUE(executable(d + "/usr/share/veter/scripts/" + s)) << s;
   }
@@ -67,6 +71,10 @@ TEST(Install, OtherPrefixRewritesUnitPaths) {
             std::string::npos)
       << unit;
   EXPECT_EQ(unit.find("/usr/"), std::string::npos) << unit;
+  const std::string tmpl = read_text(d + "/opt/veter/lib/systemd/system/veter-publisher@.service");
+  EXPECT_NE(tmpl.find("ExecStart=/opt/veter/bin/veter-publisher --config /opt/veter/etc/veter/publisher-%i.yml\n"),
+            std::string::npos)
+      << tmpl;
   EXPECT_TRUE(file_exists(d + "/opt/veter/etc/veter/relay.yml"));
   EXPECT_TRUE(file_exists(d + "/opt/veter/etc/veter/publisher.yml"));
   EXPECT_FALSE(file_exists(d + "/etc/veter/relay.yml"));

@@ -121,6 +121,8 @@ class Packages : public ::testing::Test {
       EXPECT_FALSE(std::regex_search(commands, starts)) << s << " starts something:\n" << commands;
       EXPECT_EQ(run_command({"/bin/sh", "-n", x.path() + "/DEBIAN/" + s}).status, 0) << s;
     }
+    // The publisher also ships the template for several cameras (veter-publisher@NAME).
+    EXPECT_EQ(files.count("/usr/lib/systemd/system/" + pkg + "@.service"), c == "publisher" ? 1U : 0U);
     // The packaged unit and config are the ones in the source tree.
     EXPECT_EQ(read_text(x.path() + "/root/usr/lib/systemd/system/" + pkg + ".service"),
               read_text(kSource + "/systemd/" + pkg + ".service"));

@@ -2,7 +2,9 @@
 // and `systemd-analyze security` (the relay must rate "OK" or better).
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <map>
+#include <tuple>
 #include <regex>
 
 #include "process.hpp"
@@ -52,12 +54,16 @@ std::string install_for_verify(const TempDir& tmp) {
 }  // namespace
 
 TEST(Units, DeclareTheServiceContract) {
-  for (const std::string name : {"relay", "publisher"}) {
-    SCOPED_TRACE(name);
-    const Unit u = parse_unit(read_text(kSource + "/systemd/veter-" + name + ".service"));
+  // name, unit file, configuration it reads (the template: one file per instance, %i = NAME).
+  for (const auto& [name, unit, config] :
+       {std::tuple<std::string, std::string, std::string>{"relay", "veter-relay", "relay.yml"},
+        {"publisher", "veter-publisher", "publisher.yml"},
+        {"publisher", "veter-publisher@", "publisher-%i.yml"}}) {
+    SCOPED_TRACE(unit);
+    const Unit u = parse_unit(read_text(kSource + "/systemd/" + unit + ".service"));
     EXPECT_EQ(u.last.at("Type"), "notify");
     EXPECT_EQ(u.last.at("NotifyAccess"), "main");
-    EXPECT_EQ(u.last.at("ExecStart"), "/usr/bin/veter-" + name + " --config /etc/veter/" + name + ".yml");
+    EXPECT_EQ(u.last.at("ExecStart"), "/usr/bin/veter-" + name + " --config /etc/veter/" + config);
     EXPECT_TRUE(u.last.count("WatchdogSec") == 1 && u.last.at("WatchdogSec") != "0");
     EXPECT_EQ(u.last.at("Restart"), "always");
     EXPECT_EQ(u.last.count("RestartSec"), 1U);
@@ -79,14 +85,33 @@ TEST(Units, DeclareTheServiceContract) {
   ASSERT_EQ(relay.last.count("LimitNOFILE"), 1U);
   EXPECT_GE(std::stol(relay.last.at("LimitNOFILE")), 3 * 1000 + 1024);
   EXPECT_EQ(relay.last.at("PrivateDevices"), "yes");
-  const Unit pub = parse_unit(read_text(kSource + "/systemd/veter-publisher.service"));
-  EXPECT_EQ(pub.last.at("SupplementaryGroups"), "video");
-  ASSERT_EQ(pub.last.count("LimitNOFILE"), 1U);
-  EXPECT_GE(std::stol(pub.last.at("LimitNOFILE")), 1024);
-  // libargus reaches nvargus-daemon through /tmp/argus_socket and needs the Tegra device nodes.
-  EXPECT_EQ(pub.last.at("PrivateTmp"), "no");
-  EXPECT_EQ(pub.last.count("PrivateDevices"), 0U);
-  EXPECT_NE(pub.last.at("After").find("nvargus-daemon.service"), std::string::npos);
+  for (const std::string unit : {"veter-publisher", "veter-publisher@"}) {
+    SCOPED_TRACE(unit);
+    const Unit pub = parse_unit(read_text(kSource + "/systemd/" + unit + ".service"));
+    EXPECT_EQ(pub.last.at("SupplementaryGroups"), "video");
+    ASSERT_EQ(pub.last.count("LimitNOFILE"), 1U);
+    EXPECT_GE(std::stol(pub.last.at("LimitNOFILE")), 1024);
+    // libargus reaches nvargus-daemon through /tmp/argus_socket and needs the Tegra device nodes.
+    EXPECT_EQ(pub.last.at("PrivateTmp"), "no");
+    EXPECT_EQ(pub.last.count("PrivateDevices"), 0U);
+    EXPECT_NE(pub.last.at("After").find("nvargus-daemon.service"), std::string::npos);
+  }
+}
+
+TEST(Units, TemplateDiffersFromThePlainUnitOnlyInItsInstance) {
+  // Same sandbox and restart policy for every camera: the template is the plain unit with the
+  // instance name in Description= and the configuration file name.
+  Unit plain = parse_unit(read_text(kSource + "/systemd/veter-publisher.service"));
+  Unit tmpl = parse_unit(read_text(kSource + "/systemd/veter-publisher@.service"));
+  EXPECT_NE(tmpl.last.at("Description").find("%i"), std::string::npos);
+  for (auto* u : {&plain, &tmpl}) {
+    u->last.erase("Description");
+    u->last.erase("ExecStart");
+    u->all.erase("Description");
+    u->all.erase("ExecStart");
+  }
+  EXPECT_EQ(plain.last, tmpl.last);
+  EXPECT_EQ(plain.all, tmpl.all);
 }
 
 TEST(Units, VerifyIsClean) {
@@ -97,8 +122,12 @@ TEST(Units, VerifyIsClean) {
   const std::string dir = install_for_verify(tmp);
   ASSERT_TRUE(file_exists(dir + "veter-relay.service"));
   ASSERT_TRUE(file_exists(dir + "veter-publisher.service"));
+  ASSERT_TRUE(file_exists(dir + "veter-publisher@.service"));
+  // A template is verified through an instance of it (a link named veter-publisher@front.service),
+  // whose configuration exists in the installed tree.
+  std::filesystem::create_symlink(dir + "veter-publisher@.service", dir + "veter-publisher@front.service");
   const auto r = run_command({analyze(), "verify", "--man=no", dir + "veter-relay.service",
-                              dir + "veter-publisher.service"},
+                              dir + "veter-publisher.service", dir + "veter-publisher@front.service"},
                              std::chrono::seconds(60));
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_EQ(r.out + r.err, "") << "systemd-analyze verify must print nothing";

@@ -25,7 +25,7 @@ TEST(RelayConfig, DefaultsAreTheSeeds) {
 TEST(RelayConfig, DumpLoadsBack) {
   RelayConfig cfg;
   cfg.paths[0].ingest.allow_from = {common::parse_cidr("10.0.0.0/8")};
-  cfg.paths.push_back(relay::PathConfig{"front", {}, 3, "echo hi", ""});
+  cfg.paths.push_back(relay::PathConfig{"front", {}, 3, "echo hi", "", "continue", {}});
   cfg.paths[1].ingest.listen.port = 9010;
   cfg.paths[0].ingest.takeover = relay::Takeover::allow_from_only;
   cfg.paths[1].ingest.takeover = relay::Takeover::never;
@@ -82,9 +82,49 @@ INSTANTIATE_TEST_SUITE_P(
                "relay.yml:3:23: paths.a.viewer_max_delay: must be 0ms (use rtsp.viewer_max_delay) or at least 20ms"},
         BadDoc{"paths:\n  a:\n    on_size_change: restart\n",
                "relay.yml:3:21: paths.a.on_size_change: \"restart\" is not continue or reconnect"},
+        BadDoc{"paths:\n  a:\n    record:\n      segment: 0s\n",
+               "relay.yml:4:16: paths.a.record.segment: must be between 1s and 24h"},
+        BadDoc{"paths:\n  a:\n    record:\n      format: mkv\n",
+               "relay.yml:4:15: paths.a.record.format: \"mkv\" is not a recording format (fmp4)"},
+        BadDoc{"paths:\n  a:\n    record:\n      dir: rel/dir\n",
+               "relay.yml:4:12: paths.a.record.dir: must be an absolute directory"},
+        BadDoc{"paths:\n  a:\n    record:\n      retention: {max_bytes: 10XB}\n",
+               "relay.yml:4:30: paths.a.record.retention.max_bytes: \"10XB\" is not a valid size (use e.g. 500MB, "
+               "10GiB, 1048576)"},
+        BadDoc{"paths:\n  a:\n    record:\n      retention: {max_ages: 7d}\n",
+               "relay.yml:4:19: paths.a.record.retention.max_ages: unknown key"},
+        BadDoc{"playback:\n  enabled: true\n  listen: \":9996\"\n",
+               "relay.yml: playback.listen :9996 is not a loopback address: set playback.token (clients send "
+               "\"Authorization: Bearer <token>\") or listen on 127.0.0.1"},
         BadDoc{"paths:\n  a: {ingest: {listen: \":9000\"}}\n  b: {ingest: {listen: \":9001\"}}\n",
                "relay.yml: paths.b.ingest.listen: port 9001 (RTP) / 9002 (RTCP) overlaps another path's "
                "ingest ports"}));
+
+TEST(RelayConfig, RecordKeys) {
+  RelayConfig cfg;
+  relay::apply_yaml(cfg,
+                    "playback: {enabled: true, token: t}\n"
+                    "paths:\n  front:\n    record:\n      enabled: true\n      dir: /srv/rec\n      segment: 30s\n"
+                    "      retention: {max_age: 2d, max_bytes: 500MB}\n",
+                    "r.yml");
+  const auto& r = cfg.paths.at(0).record;
+  EXPECT_TRUE(r.enabled);
+  EXPECT_EQ(r.dir, "/srv/rec");
+  EXPECT_EQ(r.segment, std::chrono::seconds(30));
+  EXPECT_EQ(r.retention.max_age, std::chrono::hours(48));
+  EXPECT_EQ(r.retention.max_bytes, 500'000'000U);
+  EXPECT_TRUE(cfg.playback.enabled);
+  EXPECT_EQ(cfg.playback_token, "t");
+  // Defaults: off, 1 minute, 7 days, 10 GiB.
+  const relay::RecordConfig d;
+  EXPECT_FALSE(d.enabled);
+  EXPECT_EQ(d.segment, std::chrono::minutes(1));
+  EXPECT_EQ(d.retention.max_age, std::chrono::hours(24 * 7));
+  EXPECT_EQ(d.retention.max_bytes, 10ULL << 30);
+  RelayConfig again;
+  relay::apply_yaml(again, relay::to_yaml(cfg), "dump");
+  EXPECT_EQ(again.paths, cfg.paths);
+}
 
 TEST(RelayConfig, OverridesWin) {
   RelayConfig cfg;

@@ -26,8 +26,25 @@ TEST(Values, Durations) {
   EXPECT_EQ(format_duration(parse_duration("250ms")), "250ms");
   EXPECT_EQ(format_duration(parse_duration("5s")), "5s");
   EXPECT_EQ(format_duration(parse_duration("0ms")), "0s");
-  for (const char* bad : {"", "5", "s", "5 s", "-5s", "1.5s", "5sec", "ms"}) {
+  EXPECT_EQ(parse_duration("7d").count(), 7LL * 86400000);
+  EXPECT_EQ(format_duration(parse_duration("7d")), "7d");
+  EXPECT_EQ(format_duration(parse_duration("36h")), "36h");
+  for (const char* bad : {"", "5", "s", "5 s", "-5s", "1.5s", "5sec", "ms", "5D"}) {
     EXPECT_THROW(parse_duration(bad), ValueError) << bad;
+  }
+}
+
+TEST(Values, ByteSizes) {
+  EXPECT_EQ(parse_byte_size("1048576"), 1048576U);
+  EXPECT_EQ(parse_byte_size("500MB"), 500'000'000U);
+  EXPECT_EQ(parse_byte_size("10GiB"), 10ULL << 30);
+  EXPECT_EQ(parse_byte_size("64KiB"), 65536U);
+  EXPECT_EQ(parse_byte_size("0"), 0U);
+  EXPECT_EQ(format_byte_size(10ULL << 30), "10GiB");
+  EXPECT_EQ(format_byte_size(1536), "1536");
+  EXPECT_EQ(format_byte_size(500'000'000), "500000000");
+  for (const char* bad : {"", "GiB", "10 GiB", "-1", "1.5GB", "10gib", "99999999999TiB"}) {
+    EXPECT_THROW(parse_byte_size(bad), ValueError) << bad;
   }
 }
 

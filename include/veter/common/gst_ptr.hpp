@@ -110,6 +110,14 @@ template <typename T>
   return MiniPtr<T>(obj);
 }
 
+/// A new buffer holding a copy of `size` bytes (gst_buffer_new_memdup needs GStreamer 1.20; the
+/// publisher and veter_common build with 1.18).
+[[nodiscard]] inline BufferPtr buffer_copy_of(const void* data, gsize size) {
+  BufferPtr buf(gst_buffer_new_allocate(nullptr, size, nullptr));
+  gst_buffer_fill(buf.get(), 0, data, size);
+  return buf;
+}
+
 /// A GSignal connection that is disconnected when this object dies.
 /// Holds a weak pointer so that it is safe if the instance died first.
 class SignalConnection {

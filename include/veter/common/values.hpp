@@ -33,10 +33,15 @@ Endpoint parse_endpoint(std::string_view text);
 /// Port 1..65535 from text.
 std::uint16_t parse_port(std::string_view text);
 
-/// Durations such as "5s", "250ms", "1m", "2h". Stored in milliseconds.
+/// Durations such as "5s", "250ms", "1m", "2h", "7d". Stored in milliseconds.
 using Duration = std::chrono::milliseconds;
 Duration parse_duration(std::string_view text);
 std::string format_duration(Duration d);
+
+/// Sizes such as "1048576", "500MB" (10^6), "10GiB" (2^30); kB/KB/KiB, MB/MiB, GB/GiB, TB/TiB.
+std::uint64_t parse_byte_size(std::string_view text);
+/// The largest exact binary unit ("10GiB"), else plain bytes.
+std::string format_byte_size(std::uint64_t bytes);
 
 /// An IPv4 or IPv6 network, "10.0.0.0/8", "2001:db8::/32", or a single address.
 struct Cidr {

@@ -47,6 +47,9 @@ struct Environment {
   /// What the device delivers at width x height @ fps (nullopt: neither raw nor MJPEG fits).
   std::function<std::optional<V4l2Format>(const std::string& device, int width, int height, int fps)>
       v4l2_format;
+  /// True when the hardware encoder really encodes a frame (not only installed). Jetsons without
+  /// NVENC (Orin Nano) have nvv4l2h264enc but it cannot encode. Empty: not probed.
+  std::function<bool(EncoderKind encoder)> hardware_encoder_answers;
 };
 
 /// The real machine: GStreamer registry, Argus probe pipeline, /dev/video* ioctls.

@@ -56,6 +56,19 @@ struct TrackSnapshot {
   bool operator==(const TrackSnapshot&) const = default;
 };
 
+/// A path's recording (paths.<name>.record), when enabled.
+struct RecordSnapshot {
+  bool enabled = false;
+  bool recording = false;        // a segment is being written
+  std::string error;             // non-empty: recording stopped for this reason
+  std::string directory;         // <dir>/<path>
+  std::string current_file;      // the segment being written ("" when none)
+  std::uint64_t segments = 0;    // segments started since the relay started
+  std::uint64_t dropped = 0;     // access units dropped because the recorder fell behind
+  std::uint64_t deleted = 0;     // segments removed by retention
+  bool operator==(const RecordSnapshot&) const = default;
+};
+
 struct PathSnapshot {
   std::string name;
   std::string conf_name;
@@ -68,6 +81,7 @@ struct PathSnapshot {
   std::uint64_t bytes_sent = 0;            // to all viewers of this path
   std::vector<std::string> reader_ids;     // RTSP session ids
   IngestSnapshot ingest;
+  std::optional<RecordSnapshot> record;  // set when recording is enabled for the path
   bool operator==(const PathSnapshot&) const = default;
 };
 

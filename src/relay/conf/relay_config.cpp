@@ -135,6 +135,35 @@ void read_path(MapReader& r, PathConfig& p) {
     }
     p.on_size_change = s;
   });
+  auto rec = r.child("record");
+  rec.read("enabled", p.record.enabled);
+  rec.read_with("dir", [&](const YAML::Node& n) {
+    common::from_yaml(n, p.record.dir);
+    if (p.record.dir.empty() || p.record.dir.front() != '/') {
+      throw ValueError("must be an absolute directory");
+    }
+  });
+  rec.read_with("segment", [&](const YAML::Node& n) {
+    common::from_yaml(n, p.record.segment);
+    if (p.record.segment < 1s || p.record.segment > 24h) {
+      throw ValueError("must be between 1s and 24h");
+    }
+  });
+  rec.read_with("format", [&](const YAML::Node& n) {
+    common::from_yaml(n, p.record.format);
+    if (p.record.format != "fmp4") {
+      throw ValueError(fmt::format("\"{}\" is not a recording format (fmp4)", p.record.format));
+    }
+  });
+  auto ret = rec.child("retention");
+  ret.read("max_age", p.record.retention.max_age);
+  ret.read_with("max_bytes", [&](const YAML::Node& n) {
+    std::string s;
+    common::from_yaml(n, s);
+    p.record.retention.max_bytes = common::parse_byte_size(s);
+  });
+  ret.finish();
+  rec.finish();
 }
 
 void apply_node(RelayConfig& target, const YAML::Node& doc, const std::string& origin) {
@@ -183,6 +212,7 @@ void apply_node(RelayConfig& target, const YAML::Node& doc, const std::string& o
   }
   read_listener(r.child("api"), cfg.api, cfg.api_token);
   read_listener(r.child("metrics"), cfg.metrics, cfg.metrics_token);
+  read_listener(r.child("playback"), cfg.playback, cfg.playback_token);
   if (r.present("paths")) {
     std::vector<PathConfig> paths;
     r.for_each("paths", [&](const std::string& name, MapReader& entry) {
@@ -263,7 +293,8 @@ std::string to_yaml(const RelayConfig& cfg) {
   emit_rtsp_security(e, cfg.rtsp);  // issue 6
   e << YAML::EndMap;
   for (const auto& [key, l, token] : {std::tuple{"api", &cfg.api, &cfg.api_token},
-                                      std::tuple{"metrics", &cfg.metrics, &cfg.metrics_token}}) {
+                                      std::tuple{"metrics", &cfg.metrics, &cfg.metrics_token},
+                                      std::tuple{"playback", &cfg.playback, &cfg.playback_token}}) {
     e << YAML::Key << key << YAML::Value << YAML::BeginMap;
     e << YAML::Key << "enabled" << YAML::Value << l->enabled;
     e << YAML::Key << "listen" << YAML::Value << YAML::DoubleQuoted << l->listen.to_string();
@@ -295,6 +326,16 @@ std::string to_yaml(const RelayConfig& cfg) {
     e << YAML::Key << "run_on_not_ready" << YAML::Value << YAML::DoubleQuoted << p.run_on_not_ready;
     e << YAML::Key << "viewer_max_delay" << YAML::Value << common::format_duration(p.viewer_max_delay);
     e << YAML::Key << "on_size_change" << YAML::Value << p.on_size_change;
+    e << YAML::Key << "record" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "enabled" << YAML::Value << p.record.enabled;
+    e << YAML::Key << "dir" << YAML::Value << YAML::DoubleQuoted << p.record.dir;
+    e << YAML::Key << "segment" << YAML::Value << common::format_duration(p.record.segment);
+    e << YAML::Key << "format" << YAML::Value << p.record.format;
+    e << YAML::Key << "retention" << YAML::Value << YAML::BeginMap;
+    e << YAML::Key << "max_age" << YAML::Value << common::format_duration(p.record.retention.max_age);
+    e << YAML::Key << "max_bytes" << YAML::Value << common::format_byte_size(p.record.retention.max_bytes);
+    e << YAML::EndMap;
+    e << YAML::EndMap;
     e << YAML::EndMap;
   }
   e << YAML::EndMap;

@@ -101,7 +101,8 @@ void read_rtsp_security(MapReader& rtsp, RtspConfig& out, const std::string& ori
 
 void validate_security(const RelayConfig& cfg) {
   for (const auto& [name, l, token] : {std::tuple{"api", &cfg.api, &cfg.api_token},
-                                       std::tuple{"metrics", &cfg.metrics, &cfg.metrics_token}}) {
+                                       std::tuple{"metrics", &cfg.metrics, &cfg.metrics_token},
+                                       std::tuple{"playback", &cfg.playback, &cfg.playback_token}}) {
     if (l->enabled && token->empty() && !is_loopback_host(l->listen.host)) {
       throw ValueError(fmt::format("{}.listen {} is not a loopback address: set {}.token (clients send "
                                    "\"Authorization: Bearer <token>\") or listen on 127.0.0.1",

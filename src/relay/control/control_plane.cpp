@@ -2,11 +2,15 @@
 
 #include "veter/relay/control/http_api.hpp"
 #include "veter/relay/control/metrics.hpp"
+#include "veter/relay/record/playback.hpp"
 
 namespace veter::relay {
 
 ControlPlane::ControlPlane(const RelayConfig& cfg, RelayModel& model)
-    : hooks_(cfg), api_(start_api_server(cfg.api, model)), metrics_(start_metrics_server(cfg.metrics, model)) {
+    : hooks_(cfg),
+      api_(start_api_server(cfg.api, model)),
+      metrics_(start_metrics_server(cfg.metrics, model)),
+      playback_(start_playback_server(cfg)) {
   // issue 6: bearer tokens (validate() refuses a non-loopback listener without one).
   if (api_) {
     api_->require_token(cfg.api_token);
@@ -18,6 +22,7 @@ ControlPlane::ControlPlane(const RelayConfig& cfg, RelayModel& model)
 
 ControlPlane::~ControlPlane() {
   // Listeners first (no new requests), then the hooks (terminated, bounded).
+  playback_.reset();
   metrics_.reset();
   api_.reset();
   hooks_.terminate_all();

@@ -236,6 +236,15 @@ nlohmann::ordered_json path_json(const PathSnapshot& p) {
       {"readers", std::move(readers)},
       {"tracks2", std::move(tracks2)},
       {"ingest", ingest_json(p.ingest)},
+      {"record", p.record ? Json{{"recording", p.record->recording},
+                                 {"error", p.record->error.empty() ? Json(nullptr) : Json(p.record->error)},
+                                 {"directory", p.record->directory},
+                                 {"currentFile", p.record->current_file.empty() ? Json(nullptr)
+                                                                                : Json(p.record->current_file)},
+                                 {"segments", p.record->segments},
+                                 {"dropped", p.record->dropped},
+                                 {"deleted", p.record->deleted}}
+                          : Json(nullptr)},
   };
 }
 

@@ -203,6 +203,40 @@ void ingest_series(Exposition& e, const std::vector<PathSnapshot>& paths) {
       e.sample("veter_ingest_keyframe_interval_seconds", {{"name", p.name}}, *p.ingest.keyframe_interval_s);
     }
   }
+  // Recording (paths with record.enabled only; no families when none records).
+  if (std::none_of(paths.begin(), paths.end(), [](const PathSnapshot& p) { return p.record.has_value(); })) {
+    return;
+  }
+  e.family("veter_record_recording", "gauge", "1 while the path's recording writes a segment.");
+  for (const auto& p : paths) {
+    if (p.record) {
+      e.sample("veter_record_recording", {{"name", p.name}}, std::uint64_t{p.record->recording ? 1U : 0U});
+    }
+  }
+  e.family("veter_record_error", "gauge", "1 when the path's recording stopped on an error (see the log and API).");
+  for (const auto& p : paths) {
+    if (p.record) {
+      e.sample("veter_record_error", {{"name", p.name}}, std::uint64_t{p.record->error.empty() ? 0U : 1U});
+    }
+  }
+  e.family("veter_record_segments_total", "counter", "Recording segments started.");
+  for (const auto& p : paths) {
+    if (p.record) {
+      e.sample("veter_record_segments_total", {{"name", p.name}}, p.record->segments);
+    }
+  }
+  e.family("veter_record_dropped_total", "counter", "Access units not recorded because the recorder fell behind.");
+  for (const auto& p : paths) {
+    if (p.record) {
+      e.sample("veter_record_dropped_total", {{"name", p.name}}, p.record->dropped);
+    }
+  }
+  e.family("veter_record_deleted_total", "counter", "Recording segments removed by retention.");
+  for (const auto& p : paths) {
+    if (p.record) {
+      e.sample("veter_record_deleted_total", {{"name", p.name}}, p.record->deleted);
+    }
+  }
 }
 
 void process_series(Exposition& e, const ProcessStats& s) {

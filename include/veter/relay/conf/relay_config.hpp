@@ -1,6 +1,7 @@
 // veter-relay configuration: built-in defaults, YAML file, command line.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -40,6 +41,22 @@ struct IngestConfig {
   bool operator==(const IngestConfig&) const = default;
 };
 
+/// Recording of a path on the relay (src/relay/record/, docs/recording.md).
+struct RecordRetention {
+  common::Duration max_age = std::chrono::hours(24 * 7);  // 0 = no age limit
+  std::uint64_t max_bytes = std::uint64_t{10} << 30;       // 0 = no size limit
+  bool operator==(const RecordRetention&) const = default;
+};
+
+struct RecordConfig {
+  bool enabled = false;
+  std::string dir = "/var/lib/veter/recordings";  // segments go to <dir>/<path name>/
+  common::Duration segment = 60s;                   // a new file at the first keyframe after this
+  std::string format = "fmp4";                      // fragmented MP4 (the only format)
+  RecordRetention retention;
+  bool operator==(const RecordConfig&) const = default;
+};
+
 struct PathConfig {
   std::string name;
   IngestConfig ingest;
@@ -52,6 +69,7 @@ struct PathConfig {
   std::string on_size_change = "continue";
   /// Per-path rtsp.viewer_max_delay; 0 = the rtsp one.
   common::Duration viewer_max_delay = 0ms;
+  RecordConfig record;
   bool operator==(const PathConfig&) const = default;
 };
 
@@ -105,10 +123,13 @@ struct RelayConfig {
   RtspConfig rtsp;
   HttpListenerConfig api{true, {"127.0.0.1", 9997}};
   HttpListenerConfig metrics{true, {"127.0.0.1", 9998}};
-  std::vector<PathConfig> paths{PathConfig{"camera", {}, 0, "", ""}};
+  // Recordings over HTTP (MediaMTX playback-server shape: /list, /get).
+  HttpListenerConfig playback{false, {"127.0.0.1", 9996}};
+  std::vector<PathConfig> paths{PathConfig{"camera", {}, 0, "", "", "continue", {}}};
   // issue 6: api.token / metrics.token; non-empty = require "Authorization: Bearer <token>"
   std::string api_token;
   std::string metrics_token;
+  std::string playback_token;
   bool operator==(const RelayConfig&) const = default;
 };
 

@@ -1,5 +1,5 @@
 // Everything operators talk to besides RTSP: the control API listener, the
-// metrics listener and the run_on_ready / run_on_not_ready hooks, built from
+// metrics listener, the playback listener (recordings) and the run_on_ready / run_on_not_ready hooks, built from
 // the configuration over the relay's model. Lives on the main loop.
 #pragma once
 
@@ -26,12 +26,14 @@ class ControlPlane {
 
   [[nodiscard]] HttpServer* api() const { return api_.get(); }
   [[nodiscard]] HttpServer* metrics() const { return metrics_.get(); }
+  [[nodiscard]] HttpServer* playback() const { return playback_.get(); }
   [[nodiscard]] HookRunner& hooks() { return hooks_; }
 
  private:
   HookRunner hooks_;
   std::unique_ptr<HttpServer> api_;
   std::unique_ptr<HttpServer> metrics_;
+  std::unique_ptr<HttpServer> playback_;  // recordings: /list, /get (record/playback.hpp)
 };
 
 }  // namespace veter::relay
