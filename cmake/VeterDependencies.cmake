@@ -94,6 +94,8 @@ if(NOT VETER_RELAY STREQUAL "OFF")
   veter_relay_check(GSTRELAY libgstreamer1.0-dev gstreamer-1.0>=1.22)
   veter_relay_check(GSTRTSPSERVER libgstrtspserver-1.0-dev gstreamer-rtsp-server-1.0>=1.22)
   veter_relay_check(GSTCODECPARSERS libgstreamer-plugins-bad1.0-dev gstreamer-codecparsers-1.0>=1.22)
+  # The relay's WebRTC (WHEP) viewers: webrtcbin's library (runtime: gstreamer1.0-nice for ICE).
+  veter_relay_check(GSTWEBRTC libgstreamer-plugins-bad1.0-dev gstreamer-webrtc-1.0>=1.22)
   veter_relay_check(SOUP libsoup-3.0-dev libsoup-3.0)
   find_package(nlohmann_json QUIET CONFIG)
   if(NOT nlohmann_json_FOUND)

@@ -17,11 +17,15 @@ cleanup() {
   trap - INT TERM EXIT
   for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
   wait 2>/dev/null || true
+  rm -f "${demo_config:-}"
   echo "demo: stopped"
 }
 trap cleanup INT TERM EXIT
 
-./build/src/relay/veter-relay --config config/relay.yml &
+# The shipped config with the WebRTC listener switched on (player page on :8889).
+demo_config="$(mktemp /tmp/veter-demo-relay.XXXXXX.yml)"
+sed '/^webrtc:/,/^[a-z]/ s/^  enabled: false/  enabled: true/' config/relay.yml >"$demo_config"
+./build/src/relay/veter-relay --config "$demo_config" &
 pids+=($!)
 # Wait (bounded) until the relay accepts RTSP connections.
 for _ in $(seq 50); do
@@ -36,6 +40,8 @@ host="$(hostname -I 2>/dev/null | awk '{print $1}')"
 cat <<MSG
 
   VETER demo running (source: $source_arg).
+  Browser: http://127.0.0.1:8889/camera   (WebRTC player page)
+     or:   http://${host:-THIS_HOST}:8889/camera
   Watch:   ffplay -fflags nobuffer -flags low_delay -rtsp_transport tcp rtsp://127.0.0.1:8555/camera
      or:   vlc rtsp://127.0.0.1:8555/camera
   From another machine: rtsp://${host:-THIS_HOST}:8555/camera

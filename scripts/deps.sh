@@ -31,7 +31,14 @@ PACKAGES=(
   libgstreamer-plugins-base1.0-0:arm64 libsrtp2-1:arm64 libyaml-cpp0.7:arm64
   gstreamer1.0-plugins-base:arm64 gstreamer1.0-plugins-good:arm64 gstreamer1.0-plugins-ugly:arm64
   gstreamer1.0-x:arm64
+  # WebRTC viewers: libnice's GStreamer elements for webrtcbin (headers: libgstreamer-plugins-bad1.0-dev);
+  # Debian's chromium for the real-browser test (never a downloaded browser)
+  gstreamer1.0-nice chromium
 )
+# node and npm drive chromium (puppeteer-core, pinned in tests/webrtc/package.json); any
+# installed node >= 18 will do (Debian 12's nodejs is 18).
+command -v node >/dev/null 2>&1 || PACKAGES+=(nodejs)
+command -v npm >/dev/null 2>&1 || PACKAGES+=(npm)
 
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
@@ -51,10 +58,16 @@ done
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "deps: all ${#PACKAGES[@]} packages present"
-  exit 0
+else
+  echo "deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -q
+  $SUDO apt-get install -y --no-install-recommends "${missing[@]}"
 fi
 
-echo "deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -q
-$SUDO apt-get install -y --no-install-recommends "${missing[@]}"
+# puppeteer-core for the WebRTC browser test, exactly as locked; it must not fetch a browser.
+webrtc_tests="$(cd "$(dirname "$0")/.." && pwd)/tests/webrtc"
+if [ ! -d "$webrtc_tests/node_modules/puppeteer-core" ]; then
+  echo "deps: npm ci in tests/webrtc (puppeteer-core, no browser download)"
+  (cd "$webrtc_tests" && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --ignore-scripts)
+fi

@@ -162,6 +162,17 @@ rules=$(printf '%s\n' "$effective" | awk -v source="${config:-built-in defaults}
     http("api", "API")
     http("metrics", "metrics")
     http("playback", "playback")
+    if (flat["webrtc.enabled"] == "true") {
+      ep = flat["webrtc.listen"]; h = host_of(ep)
+      if (is_loopback(h)) printf "# webrtc: WHEP/player %s is loopback-only, no rule\n", ep
+      else rule(port_of(ep), "tcp", h, flat["webrtc.tls.cert_file"] != "" ? "veter-relay WHEP (HTTPS)" : "veter-relay WHEP (HTTP)")
+      lo = flat["webrtc.ice_udp_port"] + 0; hi = lo + flat["webrtc.max_sessions"] - 1
+      # ICE candidates are gathered on every interface, whatever webrtc.listen says.
+      rule(lo ":" hi, "udp", "", "veter-relay WebRTC ICE (UDP)")
+      if (flat["webrtc.ice_tcp"] == "true") rule(lo ":" hi, "tcp", "", "veter-relay WebRTC ICE-TCP")
+    } else {
+      printf "# webrtc: disabled, no rule\n"
+    }
   }
 ')
 

@@ -7,6 +7,8 @@
 #include "veter/relay/ingest/ingest.hpp"
 #include "veter/relay/record/recorder.hpp"
 #include "veter/relay/serve/rtsp_server.hpp"
+#include "veter/relay/webrtc/webrtc_fanout.hpp"
+#include "veter/relay/webrtc/whep_server.hpp"
 
 namespace veter::relay {
 
@@ -14,6 +16,7 @@ struct Relay::Path {
   PathConfig cfg;
   std::unique_ptr<Fanout> fanout;
   std::unique_ptr<Recorder> recorder;  // paths.<name>.record.enabled
+  std::unique_ptr<WebrtcFanout> webrtc;  // null when webrtc is disabled
   std::unique_ptr<Ingest> ingest;
 };
 
@@ -38,10 +41,17 @@ Relay::Relay(RelayConfig cfg) : cfg_(std::move(cfg)) {
       p->recorder = std::make_unique<Recorder>(pc.name, pc.record);
     }
     Recorder* recorder = p->recorder.get();
+    if (cfg_.webrtc.enabled) {
+      p->webrtc = std::make_unique<WebrtcFanout>();
+    }
+    WebrtcFanout* webrtc = p->webrtc.get();
     p->ingest = std::make_unique<Ingest>(
         pc,
-        [fanout, recorder](GstBufferList* au) {
+        [fanout, webrtc, recorder](GstBufferList* au) {
           fanout->push(au);  // viewers first; the recorder never blocks (see recorder.hpp)
+          if (webrtc != nullptr) {
+            webrtc->push(au);
+          }
           if (recorder != nullptr) {
             recorder->push(au);
           }
@@ -68,6 +78,19 @@ Relay::Relay(RelayConfig cfg) : cfg_(std::move(cfg)) {
     paths_.push_back(std::move(p));
   }
   rtsp_ = std::make_unique<RtspServer>(cfg_.rtsp, std::move(mounts));
+  if (cfg_.webrtc.enabled) {
+    std::map<std::string, WebrtcFanout*> fanouts;
+    for (auto& p : paths_) {
+      fanouts[p->cfg.name] = p->webrtc.get();
+    }
+    whep_ = std::make_unique<WhepServer>(cfg_, std::move(fanouts), [this](const std::string& path, const char* why) {
+      for (auto& p : paths_) {
+        if (p->cfg.name == path) {
+          p->ingest->request_keyframe(why);  // main loop; rate-limited by the ingest
+        }
+      }
+    });
+  }
 }
 
 Relay::~Relay() { stop(); }
@@ -80,6 +103,9 @@ void Relay::start() {
     p->ingest->start();
   }
   rtsp_->start();
+  if (whep_) {
+    whep_->start();
+  }
   tick_.reset(g_timeout_add(100, &Relay::on_tick, this));
   const auto interval = static_cast<guint>(std::max<long long>(100, cfg_.stats_interval.count()));
   stats_.reset(g_timeout_add(interval, &Relay::on_stats, this));
@@ -88,6 +114,9 @@ void Relay::start() {
 void Relay::stop() {
   tick_.reset();
   stats_.reset();
+  if (whep_) {
+    whep_->stop();
+  }
   if (rtsp_) {
     rtsp_->stop();
   }
@@ -133,7 +162,7 @@ PathSnapshot Relay::snapshot(const Path& p) const {
     s.tracks = {s.track->codec};
   }
   s.bytes_received = p.ingest->bytes_received();
-  s.bytes_sent = p.fanout->bytes_sent();
+  s.bytes_sent = p.fanout->bytes_sent() + (p.webrtc ? p.webrtc->bytes_sent() : 0);
   s.reader_ids = rtsp_->reader_ids(p.cfg.name);
   if (p.recorder) {
     s.record = p.recorder->status();
@@ -167,6 +196,14 @@ bool Relay::kick(const std::string& session_id) {
   }
   return ok;
 }
+
+std::vector<WebrtcSessionSnapshot> Relay::webrtc_sessions() const {
+  return whep_ ? whep_->sessions() : std::vector<WebrtcSessionSnapshot>{};
+}
+
+bool Relay::kick_webrtc(const std::string& session_id) { return whep_ && whep_->kick(session_id); }
+
+std::uint16_t Relay::webrtc_port() const { return whep_ ? whep_->port() : 0; }
 
 void Relay::log_stats() const {
   for (const auto& p : paths_) {

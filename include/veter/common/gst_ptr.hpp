@@ -46,6 +46,14 @@ struct GSourceDestroy {
     g_source_unref(s);
   }
 };
+/// Calls a library's own free function (whatever it returns).
+template <auto Free>
+struct FnFree {
+  template <typename T>
+  void operator()(T* p) const noexcept {
+    Free(p);
+  }
+};
 }  // namespace detail
 
 /// Owning pointer to a GstObject (elements, pads, buses, clocks, rtsp objects...).
@@ -75,6 +83,10 @@ using GHashTablePtr = std::unique_ptr<GHashTable, detail::GHashTableUnref>;
 using GStrvPtr = std::unique_ptr<gchar*, detail::GStrvFree>;
 /// An attached GSource we created: destroyed (detached) and unreffed on reset.
 using AttachedSourcePtr = std::unique_ptr<GSource, detail::GSourceDestroy>;
+/// Owning pointer for a boxed type with its own free function, e.g.
+/// FreePtr<GstSDPMessage, gst_sdp_message_free>.
+template <typename T, auto Free>
+using FreePtr = std::unique_ptr<T, detail::FnFree<Free>>;
 
 /// Take ownership of a newly created GstObject, sinking its floating reference.
 /// This is the only place in the project where floating references are sunk.

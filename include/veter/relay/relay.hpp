@@ -17,6 +17,7 @@ namespace veter::relay {
 class Ingest;
 class Fanout;
 class RtspServer;
+class WhepServer;
 
 class Relay final : public RelayModel {
  public:
@@ -36,6 +37,11 @@ class Relay final : public RelayModel {
   [[nodiscard]] std::vector<PathSnapshot> paths() const override;
   [[nodiscard]] std::vector<SessionSnapshot> sessions() const override;
   bool kick(const std::string& session_id) override;
+  [[nodiscard]] bool webrtc_enabled() const override { return cfg_.webrtc.enabled; }
+  [[nodiscard]] std::vector<WebrtcSessionSnapshot> webrtc_sessions() const override;
+  bool kick_webrtc(const std::string& session_id) override;
+  /// The WHEP listener's port (0 when webrtc is disabled).
+  [[nodiscard]] std::uint16_t webrtc_port() const;
 
   [[nodiscard]] const RelayConfig& config() const { return cfg_; }
   /// Snapshot of one path (nullopt for unknown names).
@@ -51,6 +57,7 @@ class Relay final : public RelayModel {
   RelayConfig cfg_;
   std::vector<std::unique_ptr<Path>> paths_;
   std::unique_ptr<RtspServer> rtsp_;
+  std::unique_ptr<WhepServer> whep_;  // null when webrtc is disabled
   std::function<void(const PathSnapshot&, bool)> ready_cb_;
   common::SourceId tick_;
   common::SourceId stats_;

@@ -100,6 +100,18 @@ struct SessionSnapshot {
   bool operator==(const SessionSnapshot&) const = default;
 };
 
+struct WebrtcSessionSnapshot {
+  std::string id;
+  std::string path;
+  std::string remote_addr;  // "ip:port" of the WHEP request
+  std::string state;        // "negotiating" | "connecting" | "read"
+  std::string user;         // authenticated user ("" for a token or an open server)
+  std::uint64_t bytes_sent = 0;
+  std::uint64_t rtp_packets_sent = 0;
+  std::chrono::system_clock::time_point created;
+  bool operator==(const WebrtcSessionSnapshot&) const = default;
+};
+
 /// Read access for the API and metrics; every call happens on the main loop.
 class RelayModel {
  public:
@@ -108,6 +120,12 @@ class RelayModel {
   [[nodiscard]] virtual std::vector<SessionSnapshot> sessions() const = 0;
   /// Disconnect one RTSP session; false when no such session exists.
   virtual bool kick(const std::string& session_id) = 0;
+  /// True when the WHEP listener is configured (webrtc.enabled).
+  [[nodiscard]] virtual bool webrtc_enabled() const { return false; }
+  /// WebRTC (WHEP) viewers; none when webrtc is disabled.
+  [[nodiscard]] virtual std::vector<WebrtcSessionSnapshot> webrtc_sessions() const { return {}; }
+  /// Close one WebRTC session; false when no such session exists.
+  virtual bool kick_webrtc(const std::string& /*session_id*/) { return false; }
 };
 
 }  // namespace veter::relay

@@ -9,6 +9,7 @@
 
 #include "veter/common/config_reader.hpp"
 #include "veter/relay/conf/rtsp_security_config.hpp"
+#include "veter/relay/conf/webrtc_config.hpp"
 
 namespace veter::relay {
 
@@ -210,6 +211,11 @@ void apply_node(RelayConfig& target, const YAML::Node& doc, const std::string& o
     read_rtsp_security(rtsp, cfg.rtsp, origin);  // issue 6 (rtsp_security_config.cpp)
     rtsp.finish();
   }
+  {
+    auto webrtc = r.child("webrtc");
+    read_webrtc(webrtc, cfg.webrtc, origin);
+    webrtc.finish();
+  }
   read_listener(r.child("api"), cfg.api, cfg.api_token);
   read_listener(r.child("metrics"), cfg.metrics, cfg.metrics_token);
   read_listener(r.child("playback"), cfg.playback, cfg.playback_token);
@@ -274,6 +280,7 @@ void validate(const RelayConfig& cfg) {
     }
   }
   validate_security(cfg);  // issue 6
+  validate_webrtc(cfg);
 }
 
 std::string to_yaml(const RelayConfig& cfg) {
@@ -292,6 +299,7 @@ std::string to_yaml(const RelayConfig& cfg) {
   e << YAML::Key << "viewer_max_backlog_kb" << YAML::Value << cfg.rtsp.viewer_max_backlog_kb;
   emit_rtsp_security(e, cfg.rtsp);  // issue 6
   e << YAML::EndMap;
+  emit_webrtc(e, cfg.webrtc);
   for (const auto& [key, l, token] : {std::tuple{"api", &cfg.api, &cfg.api_token},
                                       std::tuple{"metrics", &cfg.metrics, &cfg.metrics_token},
                                       std::tuple{"playback", &cfg.playback, &cfg.playback_token}}) {

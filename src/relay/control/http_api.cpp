@@ -1,6 +1,7 @@
 #include "veter/relay/control/http_api.hpp"
 
 #include <algorithm>
+#include <functional>
 #include <ctime>
 #include <tuple>
 #include <optional>
@@ -156,35 +157,37 @@ HttpResponse get_path(RelayModel& model, std::string_view name) {
   return error_response(404, "path not found");
 }
 
-HttpResponse list_sessions(RelayModel& model, const HttpRequest& req) {
+// RTSP and WebRTC sessions share the list/get/kick shape (MediaMTX's).
+template <typename Snapshot, typename JsonFn>
+HttpResponse list_sessions(std::vector<Snapshot> sessions, const HttpRequest& req, JsonFn to_json) {
   std::string error;
   auto page = parse_page(req, error);
   if (!page) {
     return error_response(400, error);
   }
-  auto sessions = model.sessions();
   std::sort(sessions.begin(), sessions.end(),
             [](const auto& a, const auto& b) { return std::tie(a.created, a.id) < std::tie(b.created, b.id); });
-  return json_response(200, paginate(sessions, *page, session_json));
+  return json_response(200, paginate(sessions, *page, to_json));
 }
 
-HttpResponse get_session(RelayModel& model, std::string_view id) {
+template <typename Snapshot, typename JsonFn>
+HttpResponse get_session(const std::vector<Snapshot>& sessions, std::string_view id, JsonFn to_json) {
   if (id.empty()) {
     return error_response(400, "invalid session id");
   }
-  for (const auto& s : model.sessions()) {
+  for (const auto& s : sessions) {
     if (s.id == id) {
-      return json_response(200, session_json(s));
+      return json_response(200, to_json(s));
     }
   }
   return error_response(404, "session not found");
 }
 
-HttpResponse kick_session(RelayModel& model, std::string_view id) {
+HttpResponse kick_session(std::string_view id, const std::function<bool(const std::string&)>& kick) {
   if (id.empty()) {
     return error_response(400, "invalid session id");
   }
-  if (!model.kick(std::string(id))) {
+  if (!kick(std::string(id))) {
     return error_response(404, "session not found");
   }
   return HttpResponse{200, "application/json", "", {}};
@@ -266,6 +269,22 @@ nlohmann::ordered_json session_json(const SessionSnapshot& s) {
   };
 }
 
+nlohmann::ordered_json webrtc_session_json(const WebrtcSessionSnapshot& s) {
+  return Json{
+      {"id", s.id},
+      {"created", format_rfc3339(s.created)},
+      {"remoteAddr", s.remote_addr},
+      {"peerConnectionEstablished", s.state == "read"},
+      {"state", s.state},
+      {"path", s.path},
+      {"query", ""},
+      {"user", s.user},
+      {"bytesReceived", 0},
+      {"bytesSent", s.bytes_sent},
+      {"rtpPacketsSent", s.rtp_packets_sent},
+  };
+}
+
 HttpResponse ControlApi::handle(const HttpRequest& req) const {
   const std::string_view path = req.path;
   const bool get = req.method == "GET";
@@ -277,13 +296,23 @@ HttpResponse ControlApi::handle(const HttpRequest& req) const {
     return get ? get_path(model_, *name) : method_not_allowed("GET");
   }
   if (path == "/v3/rtspsessions/list") {
-    return get ? list_sessions(model_, req) : method_not_allowed("GET");
+    return get ? list_sessions(model_.sessions(), req, session_json) : method_not_allowed("GET");
   }
   if (auto id = strip_prefix(path, "/v3/rtspsessions/get/")) {
-    return get ? get_session(model_, *id) : method_not_allowed("GET");
+    return get ? get_session(model_.sessions(), *id, session_json) : method_not_allowed("GET");
   }
   if (auto id = strip_prefix(path, "/v3/rtspsessions/kick/")) {
-    return post ? kick_session(model_, *id) : method_not_allowed("POST");
+    return post ? kick_session(*id, [this](const std::string& i) { return model_.kick(i); }) : method_not_allowed("POST");
+  }
+  if (path == "/v3/webrtcsessions/list") {
+    return get ? list_sessions(model_.webrtc_sessions(), req, webrtc_session_json) : method_not_allowed("GET");
+  }
+  if (auto id = strip_prefix(path, "/v3/webrtcsessions/get/")) {
+    return get ? get_session(model_.webrtc_sessions(), *id, webrtc_session_json) : method_not_allowed("GET");
+  }
+  if (auto id = strip_prefix(path, "/v3/webrtcsessions/kick/")) {
+    return post ? kick_session(*id, [this](const std::string& i) { return model_.kick_webrtc(i); })
+                : method_not_allowed("POST");
   }
   return error_response(404, "not found");
 }

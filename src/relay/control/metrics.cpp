@@ -106,6 +106,20 @@ void session_series(Exposition& e, const std::vector<SessionSnapshot>& sessions)
   }
 }
 
+void webrtc_series(Exposition& e, const std::vector<WebrtcSessionSnapshot>& sessions) {
+  auto labels = [](const WebrtcSessionSnapshot& s) {
+    return Labels{{"id", s.id}, {"path", s.path}, {"remote_addr", s.remote_addr}, {"state", s.state}};
+  };
+  e.family("webrtc_sessions", "gauge", "WebRTC (WHEP) sessions: 1 per session.");
+  for (const auto& s : sessions) {
+    e.sample("webrtc_sessions", labels(s), std::uint64_t{1});
+  }
+  e.family("webrtc_sessions_bytes_sent", "gauge", "RTP bytes sent to the WebRTC session (before SRTP).");
+  for (const auto& s : sessions) {
+    e.sample("webrtc_sessions_bytes_sent", labels(s), s.bytes_sent);
+  }
+}
+
 void ingest_series(Exposition& e, const std::vector<PathSnapshot>& paths) {
   e.family("veter_path_ready", "gauge", "1 when the path is ready (SPS, PPS and an IDR seen, packets flowing).");
   for (const auto& p : paths) {
@@ -280,7 +294,7 @@ std::string escape_label_value(std::string_view value) {
 }
 
 std::string render_metrics(const std::vector<PathSnapshot>& paths_in, const std::vector<SessionSnapshot>& sessions_in,
-                           const std::optional<ProcessStats>& process) {
+                           const std::optional<ProcessStats>& process, const std::vector<WebrtcSessionSnapshot>* webrtc) {
   auto paths = paths_in;
   std::sort(paths.begin(), paths.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
   auto sessions = sessions_in;
@@ -288,6 +302,11 @@ std::string render_metrics(const std::vector<PathSnapshot>& paths_in, const std:
   Exposition e;
   path_series(e, paths);
   session_series(e, sessions);
+  if (webrtc != nullptr) {
+    auto w = *webrtc;
+    std::sort(w.begin(), w.end(), [](const auto& a, const auto& b) { return a.id < b.id; });
+    webrtc_series(e, w);
+  }
   ingest_series(e, paths);
   if (process) {
     process_series(e, *process);
@@ -304,7 +323,10 @@ HttpResponse MetricsEndpoint::handle(const HttpRequest& req) const {
     r.headers.emplace_back("Allow", "GET");
     return r;
   }
-  return HttpResponse{200, kMetricsContentType, render_metrics(model_.paths(), model_.sessions(), read_process_stats()),
+  const auto webrtc = model_.webrtc_sessions();
+  return HttpResponse{200, kMetricsContentType,
+                      render_metrics(model_.paths(), model_.sessions(), read_process_stats(),
+                                     model_.webrtc_enabled() ? &webrtc : nullptr),
                       {}};
 }
 

@@ -106,6 +106,32 @@ struct RtspConfig {
   bool operator==(const RtspConfig&) const = default;
 };
 
+// The WebRTC (WHEP) listener and player page; see docs/webrtc.md.
+struct IceServer {
+  std::string url;         // stun:host:port, turn:host:port[?transport=tcp], turns:host:port
+  std::string username;    // TURN only
+  std::string credential;  // TURN only
+  bool operator==(const IceServer&) const = default;
+};
+
+struct WebrtcConfig {
+  bool enabled = false;
+  common::Endpoint listen{"", 8889};
+  // Each viewer's ICE agent binds one UDP port (and, with ice_tcp, one TCP port) from
+  // ice_udp_port .. ice_udp_port + max_sessions - 1: webrtcbin 1.22 has one libnice agent
+  // per peer connection and cannot share a socket between them.
+  int ice_udp_port = 8189;
+  bool ice_tcp = true;                        // also offer passive ICE-TCP candidates
+  std::vector<std::string> additional_hosts;  // extra host-candidate addresses (public IP behind 1:1 NAT)
+  std::vector<IceServer> ice_servers;         // relay-side STUN/TURN (the page takes its own from the answer's Link headers)
+  RtspTls tls;                                // both set = https:// (Basic authentication allowed)
+  std::string token;                          // non-empty: "Authorization: Bearer <token>" admits a viewer
+  int max_sessions = 100;                     // also the size of the ICE port range
+  int max_sessions_per_address = 10;
+  common::Duration session_timeout = 15s;     // a session not connected this long after its answer is closed
+  bool operator==(const WebrtcConfig&) const = default;
+};
+
 /// The transports viewers are really offered: rtsp.transports, without `udp`
 /// when rtsp.tls is set (RTSPS carries the video inside the TLS connection;
 /// plain RTP over UDP would put it in the clear, so a UDP SETUP gets 461).
@@ -121,6 +147,7 @@ struct RelayConfig {
   common::LogLevel log_level = common::LogLevel::info;
   common::Duration stats_interval = 10s;  // one stats line per path at info
   RtspConfig rtsp;
+  WebrtcConfig webrtc;
   HttpListenerConfig api{true, {"127.0.0.1", 9997}};
   HttpListenerConfig metrics{true, {"127.0.0.1", 9998}};
   // Recordings over HTTP (MediaMTX playback-server shape: /list, /get).

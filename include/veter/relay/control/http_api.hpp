@@ -21,6 +21,8 @@ std::string format_rfc3339(std::chrono::system_clock::time_point t);
 nlohmann::ordered_json path_json(const PathSnapshot& path);
 /// One RTSP session (MediaMTX RTSPSession fields).
 nlohmann::ordered_json session_json(const SessionSnapshot& session);
+/// One WebRTC session as in MediaMTX's /v3/webrtcsessions.
+nlohmann::ordered_json webrtc_session_json(const WebrtcSessionSnapshot& session);
 /// {"status":"error","error":message}
 std::string api_error_body(const std::string& message);
 

@@ -20,9 +20,11 @@ namespace veter::relay {
 std::string escape_label_value(std::string_view value);
 
 /// The whole /metrics page. Paths are ordered by name and sessions by id;
-/// process series are left out when `process` is nullopt.
+/// process series are left out when `process` is nullopt, WebRTC series when
+/// `webrtc` is null (webrtc disabled).
 std::string render_metrics(const std::vector<PathSnapshot>& paths, const std::vector<SessionSnapshot>& sessions,
-                           const std::optional<ProcessStats>& process);
+                           const std::optional<ProcessStats>& process,
+                           const std::vector<WebrtcSessionSnapshot>* webrtc = nullptr);
 
 inline constexpr const char* kMetricsContentType = "text/plain; version=0.0.4; charset=utf-8";
 
