@@ -72,7 +72,7 @@ void Publisher::start() {
   // Bind now: a taken port is a configuration problem, reported before anything runs.
   const GSocketFamily family =
       cfg_.destination.host.find(':') != std::string::npos ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
-  if (!cfg_.srtp_key_file.empty()) {  // issue 6: refuses group/other-readable files; never logs the key
+  if (!cfg_.srtp_key_file.empty()) {  // refuses group/other-readable key files; never logs the key
     srtp_key_ = common::load_srtp_key_file(cfg_.srtp_key_file);
     spdlog::info("SRTP (AES_CM_128_HMAC_SHA1_80) with key {} from {}", srtp_key_->fingerprint(), cfg_.srtp_key_file);
     srtcp_filter_ = std::make_unique<SrtcpFilter>(*srtp_key_);  // RTCP from the relay must authenticate too
@@ -194,7 +194,7 @@ void Publisher::launch(const std::string& address) {
   feedback_.set_relay(address, cfg_.destination.port + 1);
   auto rtx = common::bin_child(pipeline_.get(), element::rtx_sender);
   feedback_.attach(rtcp_src.get(), rtx.get());  // rtx null when cfg.rtx is off
-  if (srtp_key_) {  // issue 6
+  if (srtp_key_) {
     auto srtpenc = common::bin_child(pipeline_.get(), element::srtp_encoder);
     if (!srtpenc) {
       fail("pipeline description lacks the srtpenc element");

@@ -66,7 +66,7 @@ Ingest::~Ingest() { stop(); }
 void Ingest::start() {
   const std::string host = cfg_.ingest.listen.bind_host();
   const int port = cfg_.ingest.listen.port;
-  if (!cfg_.ingest.srtp_key_file.empty()) {  // issue 6: key loaded (and checked) before binding
+  if (!cfg_.ingest.srtp_key_file.empty()) {  // SRTP key loaded (and checked) before binding
     srtp_ = std::make_unique<IngestSrtp>(cfg_.name, cfg_.ingest.srtp_key_file, cfg_.ingest.allow_from,
                                          [this](DropReason r) { count_drop(r); });
     srtcp_out_ = std::make_unique<common::SrtcpContext>(srtp_->key(), common::SrtcpContext::Direction::outbound);
@@ -83,7 +83,7 @@ void Ingest::start() {
                                            G_TYPE_INT, 90000, "encoding-name", G_TYPE_STRING, "H264", "payload",
                                            G_TYPE_INT, cfg_.ingest.payload_type, nullptr));
   if (srtp_) {
-    caps = srtp_->input_caps(cfg_.ingest.payload_type);  // issue 6
+    caps = srtp_->input_caps(cfg_.ingest.payload_type);
   }
   g_object_set(src.get(), "caps", caps.get(), nullptr);
   ElementPtr srtpdec = srtp_ ? srtp_->make_decoder() : ElementPtr();
@@ -113,7 +113,7 @@ void Ingest::start() {
       gst_bin_add(bin, GST_ELEMENT(gst_object_ref(e)));
     }
   }
-  GstElement* rtp_out = src.get();  // issue 6: with SRTP, udpsrc ! srtpdec ! ...
+  GstElement* rtp_out = src.get();  // with SRTP: udpsrc ! srtpdec ! ...
   bool linked = true;
   if (srtpdec) {
     linked = gst_element_link_pads(src.get(), "src", srtpdec.get(), "rtp_sink") != FALSE;
@@ -130,7 +130,7 @@ void Ingest::start() {
   }
 
   auto src_pad = common::static_pad(src.get(), "src");
-  // issue 6: with SRTP the full filter (publisher lock) sees only authenticated packets.
+  // With SRTP the full filter (publisher lock) sees only authenticated packets.
   auto filter_pad = srtpdec ? common::static_pad(srtpdec.get(), "rtp_src") : common::static_pad(src.get(), "src");
   if (srtp_) {
     srtp_->attach(src_pad.get(), filter_pad.get());
@@ -239,7 +239,7 @@ IngestSnapshot Ingest::snapshot() const {
   for (std::size_t i = 0; i < kDropReasonCount; ++i) {
     s.dropped[std::string(to_string(static_cast<DropReason>(i)))] = drops_[i].load();
   }
-  s.dropped["srtp_auth"] = srtp_ ? srtp_->auth_failures() + srtcp_rejected_.load() : 0;  // issue 6: RTP + RTCP
+  s.dropped["srtp_auth"] = srtp_ ? srtp_->auth_failures() + srtcp_rejected_.load() : 0;  // RTP + RTCP
   const bool live = s.last_packet_age_ms && *s.last_packet_age_ms <= cfg_.ingest.timeout.count();
   s.fps = live ? fps_ : 0;
   s.bitrate_bps = live ? bitrate_bps_ : 0;
@@ -306,7 +306,7 @@ void Ingest::tick() {
     }
   }
   if (srtp_) {
-    srtp_->tick();  // issue 6: key mismatch logged once
+    srtp_->tick();  // a key mismatch is logged once
   }
   const bool silent = update_readiness(now, pub, last, track);
   tick_feedback(now, silent);

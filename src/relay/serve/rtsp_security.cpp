@@ -32,7 +32,7 @@ RtspSecurity::RtspSecurity(const RtspConfig& cfg)
     }
   }
   if (cfg_.users.empty() && !cert_) {
-    return;  // open server, as without issue 6
+    return;  // open server: no users and no TLS, nothing to check
   }
   auth_.reset(rtsp_auth_new(this));
   gst_rtsp_auth_set_realm(auth_.get(), "veter");

@@ -41,7 +41,7 @@ void RtspServer::start() {
   gst_rtsp_thread_pool_set_max_threads(threads.get(), 0);
   gst_rtsp_server_set_address(server_.get(), cfg_.listen.bind_host().c_str());
   gst_rtsp_server_set_service(server_.get(), std::to_string(cfg_.listen.port).c_str());
-  security_ = std::make_unique<RtspSecurity>(cfg_);  // issue 6
+  security_ = std::make_unique<RtspSecurity>(cfg_);  // viewer auth, TLS, connection limits
   security_->install(server_.get());
   pool_ = common::adopt(gst_rtsp_server_get_session_pool(server_.get()));
   session_removed_ = common::SignalConnection(
@@ -57,7 +57,7 @@ void RtspServer::start() {
   common::GstPtr<GstRTSPMountPoints> mount_points(gst_rtsp_server_get_mount_points(server_.get()));
   for (const auto& m : mounts_) {
     gst_rtsp_media_factory_set_address_pool(m.fanout->factory(), addresses.get());
-    security_->allow(m.fanout->factory(), m.name);  // issue 6
+    security_->allow(m.fanout->factory(), m.name);  // the path's per-user access rules
     gst_rtsp_mount_points_add_factory(mount_points.get(), ("/" + m.name).c_str(),
                                       GST_RTSP_MEDIA_FACTORY(g_object_ref(m.fanout->factory())));
   }
@@ -110,7 +110,7 @@ void RtspServer::stop() {
     listen_socket_.reset();
   }
   if (security_) {
-    security_->stop();  // issue 6
+    security_->stop();
   }
   gst_rtsp_server_client_filter(server_.get(), &remove_all_clients, nullptr);
   if (pool_) {

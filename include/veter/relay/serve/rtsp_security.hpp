@@ -1,4 +1,4 @@
-// Viewer-side security of the RTSP server (issue 6): Digest users (Basic only
+// Viewer-side security of the RTSP server: Digest users (Basic only
 // over TLS), per-user paths and source addresses, rate-limited failures,
 // RTSPS, connection limits and the idle-connection (slowloris) timeout.
 //

@@ -126,7 +126,7 @@ class RtspServer {
   std::map<GstRTSPClient*, std::unique_ptr<Client>> clients_;
   std::chrono::steady_clock::time_point last_cleanup_{};
   std::vector<std::string> orphaned_;  // TCP sessions whose connection closed
-  std::unique_ptr<RtspSecurity> security_;  // issue 6: auth, TLS, connection limits
+  std::unique_ptr<RtspSecurity> security_;  // auth, TLS, connection limits
 };
 
 }  // namespace veter::relay
