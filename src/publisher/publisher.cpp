@@ -124,14 +124,14 @@ void Publisher::resolve_async(bool for_start) {
 void Publisher::resolve_cb(GObject* source, GAsyncResult* res, gpointer data) {
   std::unique_ptr<ResolveRequest> req(static_cast<ResolveRequest*>(data));
   GError* raw = nullptr;
-  GList* list = g_resolver_lookup_by_name_finish(G_RESOLVER(source), res, &raw);
+  const common::GListPtr<GInetAddress> list(g_resolver_lookup_by_name_finish(G_RESOLVER(source), res, &raw));
   common::GErrorPtr err(raw);
   if (err && g_error_matches(err.get(), G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     return;  // the publisher is gone
   }
   Publisher* self = req->self;
   self->resolve_in_flight_ = false;
-  GInetAddress* addr = list != nullptr ? pick_address(list) : nullptr;
+  GInetAddress* addr = pick_address(list.get());
   if (req->for_start) {
     if (self->phase_ == Phase::resolving) {
       self->on_resolved(addr, err ? err->message : "no address");
@@ -150,9 +150,6 @@ void Publisher::resolve_cb(GObject* source, GAsyncResult* res, gpointer data) {
     }
   } else if (err) {
     spdlog::warn("re-resolving {}: {}", self->cfg_.destination.host, err->message);
-  }
-  if (list != nullptr) {
-    g_resolver_free_addresses(list);
   }
 }
 
@@ -426,7 +423,7 @@ std::optional<ReceiverReport> Publisher::receiver_report() const {
   }
   GstStructure* raw_stats = nullptr;
   g_object_get(session.get(), "stats", &raw_stats, nullptr);
-  std::unique_ptr<GstStructure, decltype(&gst_structure_free)> stats(raw_stats, &gst_structure_free);
+  common::StructurePtr stats(raw_stats);
   if (!stats) {
     return std::nullopt;
   }
@@ -444,7 +441,7 @@ std::optional<ReceiverReport> Publisher::receiver_report() const {
     guint ssrc = 0;
     GstStructure* raw_pay = nullptr;
     g_object_get(pay.get(), "stats", &raw_pay, nullptr);
-    std::unique_ptr<GstStructure, decltype(&gst_structure_free)> pay_stats(raw_pay, &gst_structure_free);
+    common::StructurePtr pay_stats(raw_pay);
     if (pay_stats && gst_structure_get_uint(pay_stats.get(), "ssrc", &ssrc)) {
       media_ssrc = ssrc;
     }

@@ -21,13 +21,12 @@ common::GObjectPtr<GSocket> bind_udp(const std::string& host, int port) {
   if (!addr) {
     // A host name: resolve it once at start-up.
     common::GObjectPtr<GResolver> resolver(g_resolver_get_default());
-    GList* list = g_resolver_lookup_by_name(resolver.get(), host.c_str(), nullptr, &err);
-    if (list == nullptr) {
+    const common::GListPtr<GInetAddress> list(g_resolver_lookup_by_name(resolver.get(), host.c_str(), nullptr, &err));
+    if (list.empty()) {
       GErrorPtr e(err);
       throw std::runtime_error(fmt::format("cannot resolve {}: {}", host, e ? e->message : "?"));
     }
-    addr.reset(G_INET_ADDRESS(g_object_ref(list->data)));
-    g_resolver_free_addresses(list);
+    addr = common::ref_gobject(list.front());
   }
   common::GObjectPtr<GSocketAddress> sa(g_inet_socket_address_new(addr.get(), static_cast<guint16>(port)));
   common::GObjectPtr<GSocket> sock(
@@ -42,14 +41,6 @@ common::GObjectPtr<GSocket> bind_udp(const std::string& host, int port) {
   }
   g_socket_set_blocking(sock.get(), FALSE);
   return sock;
-}
-
-ElementPtr make(const char* factory, const char* name) {
-  GstElement* e = gst_element_factory_make(factory, name);
-  if (e == nullptr) {
-    throw std::runtime_error(fmt::format("GStreamer element {} is missing (see scripts/deps.sh)", factory));
-  }
-  return common::adopt_floating(e);
 }
 
 }  // namespace
@@ -76,7 +67,7 @@ void Ingest::start() {
   rtcp_socket_ = bind_udp(host, port + 1);
 
   pipeline_ = common::adopt_floating(gst_pipeline_new(fmt::format("ingest-{}", cfg_.name).c_str()));
-  auto src = make("udpsrc", "src");
+  auto src = common::make_element("udpsrc", "src");
   g_object_set(src.get(), "socket", rtp_socket_.get(), "close-socket", FALSE, "buffer-size", 4 * 1024 * 1024,
                nullptr);
   common::CapsPtr caps(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "clock-rate",
@@ -88,7 +79,7 @@ void Ingest::start() {
   g_object_set(src.get(), "caps", caps.get(), nullptr);
   ElementPtr srtpdec = srtp_ ? srtp_->make_decoder() : ElementPtr();
   // The packets themselves go to the fan-out: no depayloader, no parser.
-  auto appsink = make("appsink", "out");
+  auto appsink = common::make_element("appsink", "out");
   g_object_set(appsink.get(), "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 256, "drop", TRUE,
                "enable-last-sample", FALSE, nullptr);
   ElementPtr jitter;
@@ -99,7 +90,7 @@ void Ingest::start() {
         [this](std::uint32_t ssrc, std::vector<std::uint16_t> seqs) { send_nack(ssrc, std::move(seqs)); });
     filter_.set_repair_payload_type(cfg_.ingest.rtx_payload_type);
   } else if (cfg_.ingest.jitter_buffer.count() > 0) {
-    jitter = make("rtpjitterbuffer", "jitter");
+    jitter = common::make_element("rtpjitterbuffer", "jitter");
     g_object_set(jitter.get(), "latency", static_cast<guint>(cfg_.ingest.jitter_buffer.count()), "drop-on-latency",
                  TRUE, nullptr);
   }
@@ -149,8 +140,7 @@ void Ingest::start() {
   GSource* rtcp_src = g_socket_create_source(rtcp_socket_.get(), G_IO_IN, nullptr);
   g_source_set_callback(rtcp_src, reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(&Ingest::on_rtcp_readable)),
                         this, nullptr);
-  rtcp_watch_.reset(g_source_attach(rtcp_src, nullptr));
-  g_source_unref(rtcp_src);
+  rtcp_watch_ = common::attach_source(rtcp_src);
 
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     throw std::runtime_error(fmt::format("path {}: the ingest pipeline does not start", cfg_.name));

@@ -106,18 +106,13 @@ bool is_keepalive(const GstRTSPContext* ctx) {
 GstRTSPFilterResult ref_session(GstRTSPClient*, GstRTSPSession*, gpointer) { return GST_RTSP_FILTER_REF; }
 GstRTSPFilterResult ref_session_media(GstRTSPSession*, GstRTSPSessionMedia*, gpointer) { return GST_RTSP_FILTER_REF; }
 
-struct ObjectListFree {
-  void operator()(GList* l) const noexcept { g_list_free_full(l, g_object_unref); }
-};
-using ObjectList = std::unique_ptr<GList, ObjectListFree>;
-
 /// True when one of the client's sessions has a media in the PLAYING state.
 bool plays(GstRTSPClient* client) {
-  ObjectList sessions(gst_rtsp_client_session_filter(client, &ref_session, nullptr));
-  for (GList* s = sessions.get(); s != nullptr; s = s->next) {
-    ObjectList medias(gst_rtsp_session_filter(GST_RTSP_SESSION(s->data), &ref_session_media, nullptr));
-    for (GList* m = medias.get(); m != nullptr; m = m->next) {
-      if (gst_rtsp_session_media_get_rtsp_state(GST_RTSP_SESSION_MEDIA(m->data)) == GST_RTSP_STATE_PLAYING) {
+  const common::GListPtr<GstRTSPSession> sessions(gst_rtsp_client_session_filter(client, &ref_session, nullptr));
+  for (GstRTSPSession* s : sessions) {
+    const common::GListPtr<GstRTSPSessionMedia> medias(gst_rtsp_session_filter(s, &ref_session_media, nullptr));
+    for (GstRTSPSessionMedia* m : medias) {
+      if (gst_rtsp_session_media_get_rtsp_state(m) == GST_RTSP_STATE_PLAYING) {
         return true;
       }
     }

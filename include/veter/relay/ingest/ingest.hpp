@@ -104,7 +104,7 @@ class Ingest {
   common::GObjectPtr<GSocket> rtp_socket_;
   common::GObjectPtr<GSocket> rtcp_socket_;
   common::ElementPtr pipeline_;
-  common::SourceId rtcp_watch_;
+  common::AttachedSourcePtr rtcp_watch_;
   common::SourceId bus_watch_;
   common::PadProbe rtp_probe_;
   std::unique_ptr<IngestRepair> repair_;  // ingest.nack: NACK out, RTX in, frames held until complete
