@@ -7,6 +7,7 @@
 
 #include "veter/common/cli.hpp"
 #include "veter/common/systemd_notify.hpp"
+#include "veter/publisher/destination_address.hpp"
 #include "veter/publisher/pipeline_builder.hpp"
 
 namespace veter::publisher {
@@ -24,16 +25,6 @@ constexpr auto kReresolveInterval = 5s;
 std::string address_string(GInetAddress* a) {
   common::GCharPtr s(g_inet_address_to_string(a));
   return s ? s.get() : "";
-}
-
-/// First IPv4 address, else the first one.
-GInetAddress* pick_address(GList* list) {
-  for (GList* l = list; l != nullptr; l = l->next) {
-    if (g_inet_address_get_family(G_INET_ADDRESS(l->data)) == G_SOCKET_FAMILY_IPV4) {
-      return G_INET_ADDRESS(l->data);
-    }
-  }
-  return list != nullptr ? G_INET_ADDRESS(list->data) : nullptr;
 }
 
 /// The GstStructures in rtpsession's "source-stats" (a GValueArray, deprecated but what it returns).
@@ -70,8 +61,9 @@ Publisher::~Publisher() {
 
 void Publisher::start() {
   // Bind now: a taken port is a configuration problem, reported before anything runs.
-  const GSocketFamily family =
-      cfg_.destination.host.find(':') != std::string::npos ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
+  // For a name the family is IPv4 until it resolves; one with only IPv6 addresses (AAAA records)
+  // reopens the sockets in IPv6 in on_resolved().
+  const GSocketFamily family = family_of_host(cfg_.destination.host);
   if (!cfg_.srtp_key_file.empty()) {  // refuses group/other-readable key files; never logs the key
     srtp_key_ = common::load_srtp_key_file(cfg_.srtp_key_file);
     spdlog::info("SRTP (AES_CM_128_HMAC_SHA1_80) with key {} from {}", srtp_key_->fingerprint(), cfg_.srtp_key_file);
@@ -131,12 +123,13 @@ void Publisher::resolve_cb(GObject* source, GAsyncResult* res, gpointer data) {
   }
   Publisher* self = req->self;
   self->resolve_in_flight_ = false;
-  GInetAddress* addr = pick_address(list.get());
+  GInetAddress* addr = pick_address(list, self->sockets_.family);
   if (req->for_start) {
     if (self->phase_ == Phase::resolving) {
       self->on_resolved(addr, err ? err->message : "no address");
     }
-  } else if (addr != nullptr && self->pipeline_) {
+  } else if (addr != nullptr && self->pipeline_ && g_inet_address_get_family(addr) == self->sockets_.family) {
+    // (An address of the other family only is taken at the next restart, which reopens the sockets.)
     const std::string now = address_string(addr);
     if (now != self->address_) {
       spdlog::info("destination {} now resolves to {} (was {})", self->cfg_.destination.host, now, self->address_);
@@ -157,6 +150,22 @@ void Publisher::on_resolved(GInetAddress* address, const std::string& error) {
   if (address == nullptr) {
     fail(fmt::format("cannot resolve {}: {}", cfg_.destination.host, error));
     return;
+  }
+  const GSocketFamily family = g_inet_address_get_family(address);
+  if ((family != sockets_.family || !sockets_.rtp) && !pipeline_) {
+    // The name has no address of the sockets' family (e.g. only AAAA records): a datagram to an
+    // IPv6 address cannot leave an IPv4 socket, so the sockets follow the address, on the same ports.
+    const int port = cfg_.local_port != 0 ? cfg_.local_port : sockets_.port;
+    try {
+      sockets_ = LocalSockets{};  // release the ports before binding them in the other family
+      sockets_ = open_local_sockets(port, family);
+    } catch (const std::exception& e) {
+      fail(fmt::format("{} resolves to {}: {}", cfg_.destination.host, address_string(address), e.what()));
+      return;
+    }
+    spdlog::info("{} resolves to {}: local {} RTP port {} / RTCP port {}", cfg_.destination.host,
+                 address_string(address), family == G_SOCKET_FAMILY_IPV6 ? "IPv6" : "IPv4", sockets_.port,
+                 sockets_.port + 1);
   }
   launch(address_string(address));
 }
