@@ -74,17 +74,19 @@ void RtspSecurity::on_client_connected(GstRTSPServer*, GstRTSPClient* client, gp
   }
   // Requests whose CSeq is not a number get 400 (gst-rtsp-server would echo it and answer 200).
   // Not OPTIONS: gst-rtsp-server 1.22 frees a stack message when pre-options-request fails (ASan bad-free).
-  for (const char* sig : {"pre-describe-request", "pre-setup-request", "pre-play-request",
-                          "pre-pause-request", "pre-teardown-request", "pre-get-parameter-request",
-                          "pre-set-parameter-request", "pre-announce-request", "pre-record-request"}) {
-    g_signal_connect(client, sig, G_CALLBACK(&RtspSecurity::on_pre_request), self);
-  }
   Conn c;
   c.addr = addr;
   c.since = std::chrono::steady_clock::now();
-  c.client.reset(GST_RTSP_CLIENT(g_object_ref(client)));
-  c.closed_id = g_signal_connect(client, "closed", G_CALLBACK(&RtspSecurity::on_client_closed), self);
-  c.sent_id = g_signal_connect(client, "send-message", G_CALLBACK(&RtspSecurity::on_send_message), self);
+  c.client = common::ref_gobject(client);
+  for (const char* sig : {"pre-describe-request", "pre-setup-request", "pre-play-request",
+                          "pre-pause-request", "pre-teardown-request", "pre-get-parameter-request",
+                          "pre-set-parameter-request", "pre-announce-request", "pre-record-request"}) {
+    c.signals.emplace_back(client, g_signal_connect(client, sig, G_CALLBACK(&RtspSecurity::on_pre_request), self));
+  }
+  c.signals.emplace_back(client,
+                         g_signal_connect(client, "closed", G_CALLBACK(&RtspSecurity::on_client_closed), self));
+  c.signals.emplace_back(client,
+                         g_signal_connect(client, "send-message", G_CALLBACK(&RtspSecurity::on_send_message), self));
   me->conns_[client] = std::move(c);
 }
 
@@ -165,9 +167,7 @@ void RtspSecurity::forget(GstRTSPClient* client) {
     return;
   }
   connections_.release(it->second.addr);
-  g_signal_handler_disconnect(client, it->second.closed_id);
-  g_signal_handler_disconnect(client, it->second.sent_id);
-  auto node = conns_.extract(it);  // the client reference goes last
+  conns_.erase(it);  // our handlers are disconnected, then the client reference goes
 }
 
 gboolean RtspSecurity::on_timer(gpointer self) {
