@@ -292,7 +292,7 @@ void Fanout::attach(GstRTSPMedia* media) {
     auto caps = caps_locked();
     g_object_set(entry->appsrc.get(), "caps", caps.get(), "pt", static_cast<guint>(payload_type_), "max-bytes",
                  static_cast<guint64>(2 * 1024 * 1024),
-                 "leaky-type", 2 /* downstream: drop the oldest */, nullptr);
+                 "leaky-type", GST_APP_LEAKY_TYPE_DOWNSTREAM /* drop the oldest */, nullptr);
   }
   entry->need_data = common::SignalConnection(
       entry->appsrc.get(), g_signal_connect(entry->appsrc.get(), "need-data", G_CALLBACK(&Fanout::on_need_data), this));
