@@ -1,2 +1,2 @@
-# issue 6: the relay's ingest packet classifier (src/relay/ingest/packet_filter.*).
+# The relay's ingest packet classifier (src/relay/ingest/packet_filter.*).
 veter_fuzz_target(fuzz_packet_filter fuzz_packet_filter.cpp LIBS veter_relay_lib)

@@ -10,7 +10,7 @@ PACKAGES=(
   # libraries (headers)
   libgstreamer1.0-dev libgstreamer-plugins-base1.0-dev libgstreamer-plugins-bad1.0-dev
   libgstrtspserver-1.0-dev libsoup-3.0-dev libsystemd-dev
-  libsrtp2-dev  # SRTCP for the relay's RTCP to the publisher (issue 6)
+  libsrtp2-dev  # SRTCP for the relay's RTCP to the publisher
   libyaml-cpp-dev libspdlog-dev libfmt-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev
   # GStreamer runtime: sources, x264/openh264, RTP, RTSP, libav decoder, SRTP

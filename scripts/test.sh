@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what is missing, build, run the whole test suite, then the same
+# Check the sources (scripts/lint.sh), install what is missing, build, run the whole test suite, then the same
 # tests again in an ASan+UBSan build, then the unit tests and the relay, API and
 # security e2e tests in a ThreadSanitizer build. Exits non-zero on any failure.
 set -euo pipefail
@@ -7,6 +7,8 @@ cd "$(dirname "$0")/.."
 root="$(pwd)"
 start=$(date +%s)
 
+# Cheap source checks first (raw unref/free outside include/veter/common/gst_ptr.hpp): seconds, no build.
+./scripts/lint.sh
 ./scripts/deps.sh
 ./scripts/build.sh release
 

@@ -3,6 +3,7 @@
 #include <span>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "veter/common/sei_timestamp.hpp"
 
@@ -15,13 +16,17 @@ StampInserter::StampInserter(GstPad* pad, std::function<std::int64_t()> clock_us
 GstPadProbeReturn StampInserter::on_buffer(GstPad* /*pad*/, GstPadProbeInfo* info, gpointer self_ptr) {
   auto* self = static_cast<StampInserter*>(self_ptr);
   GstBuffer* in = GST_PAD_PROBE_INFO_BUFFER(info);
-  GstMapInfo map;
-  if (in == nullptr || !gst_buffer_map(in, &map, GST_MAP_READ)) {
+  if (in == nullptr) {
     return GST_PAD_PROBE_OK;
   }
-  const auto stamped =
-      common::sei::insert_timestamp_annexb(std::span<const std::uint8_t>(map.data, map.size), self->clock_us_());
-  gst_buffer_unmap(in, &map);
+  std::vector<std::uint8_t> stamped;
+  {
+    const common::MappedBuffer map(in, GST_MAP_READ);
+    if (!map) {
+      return GST_PAD_PROBE_OK;
+    }
+    stamped = common::sei::insert_timestamp_annexb(map.bytes(), self->clock_us_());
+  }
   GstBuffer* out = gst_buffer_new_memdup(stamped.data(), stamped.size());
   gst_buffer_copy_into(out, in, static_cast<GstBufferCopyFlags>(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
                                                                 GST_BUFFER_COPY_META),

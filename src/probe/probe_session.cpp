@@ -33,14 +33,7 @@ constexpr int kNalPps = 8;
 constexpr int kNalSei = 6;
 constexpr std::size_t kPtsMapLimit = 512;
 
-ElementPtr make_element(const char* factory, const char* name) {
-  GstElement* e = gst_element_factory_make(factory, name);
-  if (e == nullptr) {
-    throw std::runtime_error(std::string("GStreamer element '") + factory +
-                             "' is missing (install the GStreamer plugins from scripts/deps.sh)");
-  }
-  return common::adopt_floating(e);
-}
+using common::make_element;
 
 double us_to_ms(std::int64_t us) { return static_cast<double>(us) / 1000.0; }
 
@@ -292,13 +285,13 @@ void ProbeSession::Impl::on_pad_added(GstElement* /*src*/, GstPad* pad, gpointer
 }
 
 void ProbeSession::Impl::count_rtp(GstBuffer* buf) {
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  if (!gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp)) {
+  common::MappedRtpBuffer rtp(buf, GST_MAP_READ);
+  if (!rtp) {
     return;
   }
-  const std::uint16_t seq = gst_rtp_buffer_get_seq(&rtp);
-  const std::uint32_t ts = gst_rtp_buffer_get_timestamp(&rtp);
-  gst_rtp_buffer_unmap(&rtp);
+  const std::uint16_t seq = gst_rtp_buffer_get_seq(rtp.get());
+  const std::uint32_t ts = gst_rtp_buffer_get_timestamp(rtp.get());
+  rtp.unmap();
   const std::int64_t now = g_get_monotonic_time();
   std::lock_guard lock(st.mu);
   ++st.rtp_packets;
@@ -341,12 +334,12 @@ GstPadProbeReturn ProbeSession::Impl::on_au(GstPad* /*pad*/, GstPadProbeInfo* in
   }
   const std::int64_t mono = g_get_monotonic_time();
   const std::int64_t wall = g_get_real_time();
-  GstMapInfo map;
-  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
+  common::MappedBuffer map(buf, GST_MAP_READ);
+  if (!map) {
     return GST_PAD_PROBE_OK;
   }
   PendingFrame part;
-  common::sei::for_each_annexb_nal(std::span<const std::uint8_t>(map.data, map.size),
+  common::sei::for_each_annexb_nal(map.bytes(),
                                    [&](std::span<const std::uint8_t> nal) {
                                      const int type = nal.empty() ? -1 : (nal[0] & 0x1F);
                                      part.idr = part.idr || type == kNalIdr;
@@ -357,8 +350,8 @@ GstPadProbeReturn ProbeSession::Impl::on_au(GstPad* /*pad*/, GstPadProbeInfo* in
                                        part.capture_us = common::sei::parse_timestamp_nal(nal);
                                      }
                                    });
-  part.bytes = map.size;
-  gst_buffer_unmap(buf, &map);
+  part.bytes = map.size();
+  map.unmap();
   const bool marker = GST_BUFFER_FLAG_IS_SET(buf, GST_BUFFER_FLAG_MARKER);
 
   auto& st = self->st;

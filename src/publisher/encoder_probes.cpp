@@ -85,29 +85,31 @@ GstPadProbeReturn EncoderProbes::on_buffer(GstPad* pad, GstPadProbeInfo* info, g
     c.keyframes.fetch_add(1, std::memory_order_relaxed);
   }
   const std::int64_t capture_us = self->capture_time_us(pad, buf);
-  GstMapInfo map;
-  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
-    c.unstamped.fetch_add(1, std::memory_order_relaxed);
-    return GST_PAD_PROBE_OK;
-  }
   std::vector<std::uint8_t> stamped;
-  try {
-    stamped = common::sei::insert_timestamp_annexb(std::span<const std::uint8_t>(map.data, map.size), capture_us);
-  } catch (...) {
-    stamped.clear();  // callbacks never throw
+  {
+    const common::MappedBuffer map(buf, GST_MAP_READ);
+    if (!map) {
+      c.unstamped.fetch_add(1, std::memory_order_relaxed);
+      return GST_PAD_PROBE_OK;
+    }
+    try {
+      stamped = common::sei::insert_timestamp_annexb(map.bytes(), capture_us);
+    } catch (...) {
+      stamped.clear();  // callbacks never throw
+    }
   }
-  gst_buffer_unmap(buf, &map);
   if (stamped.empty()) {
     c.unstamped.fetch_add(1, std::memory_order_relaxed);
     return GST_PAD_PROBE_OK;
   }
-  GstBuffer* out = gst_buffer_new_allocate(nullptr, stamped.size(), nullptr);
-  gst_buffer_fill(out, 0, stamped.data(), stamped.size());
-  gst_buffer_copy_into(out, buf, static_cast<GstBufferCopyFlags>(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
-                                                                 GST_BUFFER_COPY_META),
+  auto out = common::buffer_copy_of(stamped.data(), stamped.size());
+  gst_buffer_copy_into(out.get(), buf,
+                       static_cast<GstBufferCopyFlags>(GST_BUFFER_COPY_FLAGS | GST_BUFFER_COPY_TIMESTAMPS |
+                                                       GST_BUFFER_COPY_META),
                        0, static_cast<gsize>(-1));
-  gst_buffer_unref(buf);  // the probe owns info->data; we hand back the stamped copy
-  GST_PAD_PROBE_INFO_DATA(info) = out;
+  // The probe owns info->data: the original goes (unreffed here), the stamped copy takes its place.
+  const common::BufferPtr original(buf);
+  GST_PAD_PROBE_INFO_DATA(info) = out.release();
   return GST_PAD_PROBE_OK;
 }
 

@@ -136,7 +136,7 @@ std::string build_pipeline_description(const PublisherConfig& cfg, const Selecti
   const int rtp_port = cfg.destination.port;
   const int local = cfg.local_port;
   const std::string& host = cfg.destination.host;
-  // issue 6: SRTP/SRTCP (AES_CM_128_HMAC_SHA1_80) between rtpbin and the sockets. The key is
+  // SRTP/SRTCP (AES_CM_128_HMAC_SHA1_80) between rtpbin and the sockets. The key is
   // set on the element at runtime, never written into this (logged) description.
   const bool srtp = !cfg.srtp_key_file.empty();
   const std::string srtp_elem =

@@ -7,6 +7,7 @@
 
 #include "veter/common/cli.hpp"
 #include "veter/common/systemd_notify.hpp"
+#include "veter/publisher/destination_address.hpp"
 #include "veter/publisher/pipeline_builder.hpp"
 
 namespace veter::publisher {
@@ -24,16 +25,6 @@ constexpr auto kReresolveInterval = 5s;
 std::string address_string(GInetAddress* a) {
   common::GCharPtr s(g_inet_address_to_string(a));
   return s ? s.get() : "";
-}
-
-/// First IPv4 address, else the first one.
-GInetAddress* pick_address(GList* list) {
-  for (GList* l = list; l != nullptr; l = l->next) {
-    if (g_inet_address_get_family(G_INET_ADDRESS(l->data)) == G_SOCKET_FAMILY_IPV4) {
-      return G_INET_ADDRESS(l->data);
-    }
-  }
-  return list != nullptr ? G_INET_ADDRESS(list->data) : nullptr;
 }
 
 /// The GstStructures in rtpsession's "source-stats" (a GValueArray, deprecated but what it returns).
@@ -70,9 +61,10 @@ Publisher::~Publisher() {
 
 void Publisher::start() {
   // Bind now: a taken port is a configuration problem, reported before anything runs.
-  const GSocketFamily family =
-      cfg_.destination.host.find(':') != std::string::npos ? G_SOCKET_FAMILY_IPV6 : G_SOCKET_FAMILY_IPV4;
-  if (!cfg_.srtp_key_file.empty()) {  // issue 6: refuses group/other-readable files; never logs the key
+  // For a name the family is IPv4 until it resolves; one with only IPv6 addresses (AAAA records)
+  // reopens the sockets in IPv6 in on_resolved().
+  const GSocketFamily family = family_of_host(cfg_.destination.host);
+  if (!cfg_.srtp_key_file.empty()) {  // refuses group/other-readable key files; never logs the key
     srtp_key_ = common::load_srtp_key_file(cfg_.srtp_key_file);
     spdlog::info("SRTP (AES_CM_128_HMAC_SHA1_80) with key {} from {}", srtp_key_->fingerprint(), cfg_.srtp_key_file);
     srtcp_filter_ = std::make_unique<SrtcpFilter>(*srtp_key_);  // RTCP from the relay must authenticate too
@@ -124,19 +116,20 @@ void Publisher::resolve_async(bool for_start) {
 void Publisher::resolve_cb(GObject* source, GAsyncResult* res, gpointer data) {
   std::unique_ptr<ResolveRequest> req(static_cast<ResolveRequest*>(data));
   GError* raw = nullptr;
-  GList* list = g_resolver_lookup_by_name_finish(G_RESOLVER(source), res, &raw);
+  const common::GListPtr<GInetAddress> list(g_resolver_lookup_by_name_finish(G_RESOLVER(source), res, &raw));
   common::GErrorPtr err(raw);
   if (err && g_error_matches(err.get(), G_IO_ERROR, G_IO_ERROR_CANCELLED)) {
     return;  // the publisher is gone
   }
   Publisher* self = req->self;
   self->resolve_in_flight_ = false;
-  GInetAddress* addr = list != nullptr ? pick_address(list) : nullptr;
+  GInetAddress* addr = pick_address(list, self->sockets_.family);
   if (req->for_start) {
     if (self->phase_ == Phase::resolving) {
       self->on_resolved(addr, err ? err->message : "no address");
     }
-  } else if (addr != nullptr && self->pipeline_) {
+  } else if (addr != nullptr && self->pipeline_ && g_inet_address_get_family(addr) == self->sockets_.family) {
+    // (An address of the other family only is taken at the next restart, which reopens the sockets.)
     const std::string now = address_string(addr);
     if (now != self->address_) {
       spdlog::info("destination {} now resolves to {} (was {})", self->cfg_.destination.host, now, self->address_);
@@ -151,15 +144,28 @@ void Publisher::resolve_cb(GObject* source, GAsyncResult* res, gpointer data) {
   } else if (err) {
     spdlog::warn("re-resolving {}: {}", self->cfg_.destination.host, err->message);
   }
-  if (list != nullptr) {
-    g_resolver_free_addresses(list);
-  }
 }
 
 void Publisher::on_resolved(GInetAddress* address, const std::string& error) {
   if (address == nullptr) {
     fail(fmt::format("cannot resolve {}: {}", cfg_.destination.host, error));
     return;
+  }
+  const GSocketFamily family = g_inet_address_get_family(address);
+  if ((family != sockets_.family || !sockets_.rtp) && !pipeline_) {
+    // The name has no address of the sockets' family (e.g. only AAAA records): a datagram to an
+    // IPv6 address cannot leave an IPv4 socket, so the sockets follow the address, on the same ports.
+    const int port = cfg_.local_port != 0 ? cfg_.local_port : sockets_.port;
+    try {
+      sockets_ = LocalSockets{};  // release the ports before binding them in the other family
+      sockets_ = open_local_sockets(port, family);
+    } catch (const std::exception& e) {
+      fail(fmt::format("{} resolves to {}: {}", cfg_.destination.host, address_string(address), e.what()));
+      return;
+    }
+    spdlog::info("{} resolves to {}: local {} RTP port {} / RTCP port {}", cfg_.destination.host,
+                 address_string(address), family == G_SOCKET_FAMILY_IPV6 ? "IPv6" : "IPv4", sockets_.port,
+                 sockets_.port + 1);
   }
   launch(address_string(address));
 }
@@ -194,7 +200,7 @@ void Publisher::launch(const std::string& address) {
   feedback_.set_relay(address, cfg_.destination.port + 1);
   auto rtx = common::bin_child(pipeline_.get(), element::rtx_sender);
   feedback_.attach(rtcp_src.get(), rtx.get());  // rtx null when cfg.rtx is off
-  if (srtp_key_) {  // issue 6
+  if (srtp_key_) {
     auto srtpenc = common::bin_child(pipeline_.get(), element::srtp_encoder);
     if (!srtpenc) {
       fail("pipeline description lacks the srtpenc element");
@@ -426,7 +432,7 @@ std::optional<ReceiverReport> Publisher::receiver_report() const {
   }
   GstStructure* raw_stats = nullptr;
   g_object_get(session.get(), "stats", &raw_stats, nullptr);
-  std::unique_ptr<GstStructure, decltype(&gst_structure_free)> stats(raw_stats, &gst_structure_free);
+  common::StructurePtr stats(raw_stats);
   if (!stats) {
     return std::nullopt;
   }
@@ -444,7 +450,7 @@ std::optional<ReceiverReport> Publisher::receiver_report() const {
     guint ssrc = 0;
     GstStructure* raw_pay = nullptr;
     g_object_get(pay.get(), "stats", &raw_pay, nullptr);
-    std::unique_ptr<GstStructure, decltype(&gst_structure_free)> pay_stats(raw_pay, &gst_structure_free);
+    common::StructurePtr pay_stats(raw_pay);
     if (pay_stats && gst_structure_get_uint(pay_stats.get(), "ssrc", &ssrc)) {
       media_ssrc = ssrc;
     }

@@ -85,7 +85,7 @@ void apply_node(PublisherConfig& target, const YAML::Node& doc, const std::strin
   r.read_with("keyframe_interval", [&](const YAML::Node& n) { int_in(n, cfg.keyframe_interval, 1, 3600); });
   r.read_with("mtu", [&](const YAML::Node& n) { int_in(n, cfg.mtu, 400, 9000); });
   r.read_with("local_port", [&](const YAML::Node& n) { int_in(n, cfg.local_port, 0, 65534); });
-  r.read("srtp_key_file", cfg.srtp_key_file);  // issue 6
+  r.read("srtp_key_file", cfg.srtp_key_file);
   r.read("rtx", cfg.rtx);
   r.read_with("rtx_payload_type", [&](const YAML::Node& n) { int_in(n, cfg.rtx_payload_type, 97, 127); });
   r.finish();

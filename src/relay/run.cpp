@@ -10,7 +10,7 @@
 #include "veter/common/main_loop.hpp"
 #include "veter/common/systemd_notify.hpp"
 #include "veter/common/version.hpp"
-#include "veter/relay/control/control_plane.hpp"  // issue 5
+#include "veter/relay/control/control_plane.hpp"
 #include "veter/relay/relay.hpp"
 #include "veter/relay/conf/relay_config.hpp"
 
@@ -42,8 +42,8 @@ int run(int argc, char** argv) {
     common::MainLoop loop;
     spdlog::info("veter-relay {} starting", common::version());
 
-    // --- control API / metrics / hooks (issue 5). Declared before `relay` so that the ready
-    // --- callback never outlives it; reset explicitly after relay.stop() below.
+    // Control API / metrics / hooks. Declared before `relay` so that the ready
+    // callback never outlives it; reset explicitly after relay.stop() below.
     std::unique_ptr<ControlPlane> control;
     Relay relay(cfg);
     relay.on_ready_changed([&control](const PathSnapshot& path, bool ready) {
@@ -51,13 +51,12 @@ int run(int argc, char** argv) {
         control->on_ready_changed(path, ready);
       }
     });
-    // --- end issue 5
     try {
       relay.start();
     } catch (const std::runtime_error& e) {
       throw common::UnavailableError(e.what());
     }
-    // --- (issue 5) API/metrics listeners, before READY; a bind failure is UnavailableError (exit 69).
+    // API/metrics listeners, before READY; a bind failure is UnavailableError (exit 69).
     control = std::make_unique<ControlPlane>(cfg, relay);
 
     common::systemd::notify_ready("listening");
@@ -70,7 +69,7 @@ int run(int argc, char** argv) {
     const int code = loop.run();
     common::systemd::notify_stopping();
     relay.stop();
-    control.reset();  // issue 5: close the listeners, terminate running hooks (bounded, ~2 s)
+    control.reset();  // close the listeners, terminate running hooks (bounded, ~2 s)
     spdlog::info("veter-relay stopped");
     return code;
   });

@@ -29,13 +29,11 @@ ElementPtr launch(const std::string& desc) {
 }
 
 std::vector<std::uint8_t> bytes_of(GstBuffer* buf) {
-  GstMapInfo map;
-  if (!gst_buffer_map(buf, &map, GST_MAP_READ)) {
+  const veter::common::MappedBuffer map(buf, GST_MAP_READ);
+  if (!map) {
     return {};
   }
-  std::vector<std::uint8_t> out(map.data, map.data + map.size);
-  gst_buffer_unmap(buf, &map);
-  return out;
+  return std::vector<std::uint8_t>(map.bytes().begin(), map.bytes().end());
 }
 
 // Pull every sample an appsink gets until EOS (bounded: 20 s per sample).

@@ -43,7 +43,7 @@ TEST(Stats, LineWithAndWithoutReceiverReports) {
             "stats: 300 frames 30.0 fps 2000 kbit/s, IDRs forced 1 periodic 10, relay RR: lost 25.0% (12) jitter 1.2 "
             "ms rtt 0.5 ms");
   s.rr.reset();
-  s.rtcp_rejected = 4;  // issue 6: RTCP that did not authenticate with srtp_key_file
+  s.rtcp_rejected = 4;  // RTCP that did not authenticate with srtp_key_file
   EXPECT_EQ(format_stats_line(s), "stats: 300 frames 30.0 fps 2000 kbit/s, IDRs forced 1 periodic 10, relay RR: none, "
                                   "RTCP dropped (not authenticated) 4");
 }

@@ -180,7 +180,7 @@ TEST(RtpAppsrc, AnswersThePayloaderQuestionsOfGstRtspServer) {
   GstStructure* raw = nullptr;
   guint pt = 0;
   g_object_get(src.get(), "stats", &raw, "pt", &pt, nullptr);
-  const std::unique_ptr<GstStructure, decltype(&gst_structure_free)> owner(raw, &gst_structure_free);
+  const veter::common::StructurePtr owner(raw);
   GstStructure* stats = owner.get();
   ASSERT_NE(stats, nullptr);
   EXPECT_EQ(pt, 97U);

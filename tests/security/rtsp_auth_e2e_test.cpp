@@ -1,4 +1,4 @@
-// RTSP viewer authentication end to end (issue 6): 401 comes before anything
+// RTSP viewer authentication end to end: 401 comes before anything
 // that reveals a path's state, per-user paths and ips, pass_sha256 users.
 // Raw RTSP requests (with a Digest answer computed in the test) check status
 // codes; rtspsrc viewers check that video is decoded, or not.

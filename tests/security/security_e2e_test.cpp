@@ -1,4 +1,4 @@
-// Security end-to-end tests (issue 6): real veter-relay / veter-publisher on
+// Security end-to-end tests: real veter-relay / veter-publisher on
 // loopback, real GStreamer senders and rtspsrc viewers.
 #include <gtest/gtest.h>
 #include <sys/resource.h>

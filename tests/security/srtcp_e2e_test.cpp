@@ -1,4 +1,4 @@
-// SRTCP end to end (issue 6): the relay's keyframe requests reach the
+// SRTCP end to end: the relay's keyframe requests reach the
 // publisher's encoder through SRTCP, and RTCP that is not SRTCP with the key
 // (forged plain PLI/FIR, replays, another key) never does.
 #include <arpa/inet.h>

@@ -1,4 +1,4 @@
-// SRTCP (issue 6): common::SrtcpContext on its own (index, E flag, tag, replay,
+// SRTCP: common::SrtcpContext on its own (index, E flag, tag, replay,
 // forgery), against GStreamer's srtpenc/srtpdec (the same wire format both
 // ways), and the publisher's SrtcpFilter in front of rtpbin.
 #include <gtest/gtest.h>

@@ -80,11 +80,11 @@ void RtpH264Receiver::stop() {
 GstPadProbeReturn RtpH264Receiver::on_rtp(GstPad*, GstPadProbeInfo* info, gpointer data) {
   auto* self = static_cast<RtpH264Receiver*>(data);
   GstBuffer* buf = GST_PAD_PROBE_INFO_BUFFER(info);
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
   std::lock_guard lock(self->mu_);
-  if (!self->ssrc_ && gst_rtp_buffer_map(buf, GST_MAP_READ, &rtp)) {
-    self->ssrc_ = gst_rtp_buffer_get_ssrc(&rtp);
-    gst_rtp_buffer_unmap(&rtp);
+  if (!self->ssrc_) {
+    if (common::MappedRtpBuffer rtp(buf, GST_MAP_READ); rtp) {
+      self->ssrc_ = gst_rtp_buffer_get_ssrc(rtp.get());
+    }
   }
   if (GstNetAddressMeta* meta = gst_buffer_get_net_address_meta(buf)) {
     self->sender_port_ = g_inet_socket_address_get_port(G_INET_SOCKET_ADDRESS(meta->addr));
@@ -98,9 +98,8 @@ GstPadProbeReturn RtpH264Receiver::on_au(GstPad*, GstPadProbeInfo* info, gpointe
   AccessUnit au;
   au.arrival = std::chrono::steady_clock::now();
   bool has_picture = false;
-  GstMapInfo map;
-  if (gst_buffer_map(buf, &map, GST_MAP_READ)) {
-    const std::span<const std::uint8_t> bytes(map.data, map.size);
+  if (const common::MappedBuffer map(buf, GST_MAP_READ); map) {
+    const std::span<const std::uint8_t> bytes = map.bytes();
     // Classify by the NAL units themselves: IDR slice (5) = keyframe; any slice (1..5) = a picture.
     common::sei::for_each_annexb_nal(bytes, [&](std::span<const std::uint8_t> nal) {
       const int type = nal.empty() ? 0 : (nal[0] & 0x1f);
@@ -108,7 +107,6 @@ GstPadProbeReturn RtpH264Receiver::on_au(GstPad*, GstPadProbeInfo* info, gpointe
       au.keyframe = au.keyframe || type == 5;
     });
     au.capture_us = common::sei::find_timestamp_annexb(bytes);
-    gst_buffer_unmap(buf, &map);
   }
   if (!has_picture) {
     return GST_PAD_PROBE_OK;  // parameter sets on their own are not an access unit with a picture

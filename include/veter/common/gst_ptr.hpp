@@ -1,13 +1,23 @@
 // RAII ownership for GStreamer and GLib references.
 //
 // Every reference the project holds lives in one of these types; nothing in
-// the logic calls gst_object_unref / g_object_unref / g_free by hand.
+// the logic calls gst_object_unref / g_object_unref / g_free / g_list_free_full /
+// gst_buffer_unmap by hand (scripts/lint.sh checks src/ and include/).
 // Floating references are sunk in exactly one place: adopt_floating().
+// GstObjects (elements, pads, buses...) live in GstPtr; GObjects that are not
+// GstObjects (gst-rtsp-server objects, GIO sockets and addresses, libsoup) in GObjectPtr.
 #pragma once
 
 #include <gst/gst.h>
+#include <gst/rtp/gstrtpbuffer.h>
 
+#include <cstddef>
+#include <cstdint>
+#include <iterator>
 #include <memory>
+#include <span>
+#include <stdexcept>
+#include <string>
 #include <utility>
 
 namespace veter::common {
@@ -37,6 +47,9 @@ struct GBytesUnref {
 struct GHashTableUnref {
   void operator()(GHashTable* h) const noexcept { g_hash_table_unref(h); }
 };
+struct GstStructureFree {
+  void operator()(GstStructure* s) const noexcept { gst_structure_free(s); }
+};
 struct GStrvFree {
   void operator()(gchar** v) const noexcept { g_strfreev(v); }
 };
@@ -59,7 +72,7 @@ struct FnFree {
 /// Owning pointer to a GstObject (elements, pads, buses, clocks, rtsp objects...).
 template <typename T>
 using GstPtr = std::unique_ptr<T, detail::GstObjectUnref>;
-/// Owning pointer to a plain GObject.
+/// Owning pointer to a GObject that is not a GstObject (GstRTSPServer, GSocket, SoupServer...).
 template <typename T>
 using GObjectPtr = std::unique_ptr<T, detail::GObjectUnref>;
 /// Owning pointer to a GstMiniObject (caps, buffers, events, messages, samples...).
@@ -81,12 +94,22 @@ using MainLoopPtr = std::unique_ptr<GMainLoop, detail::GMainLoopUnref>;
 using GBytesPtr = std::unique_ptr<GBytes, detail::GBytesUnref>;
 using GHashTablePtr = std::unique_ptr<GHashTable, detail::GHashTableUnref>;
 using GStrvPtr = std::unique_ptr<gchar*, detail::GStrvFree>;
+using StructurePtr = std::unique_ptr<GstStructure, detail::GstStructureFree>;
 /// An attached GSource we created: destroyed (detached) and unreffed on reset.
+/// Destroying a source that already finished (its callback returned G_SOURCE_REMOVE) is harmless,
+/// so unlike a bare source id this owner needs no release() in the callback.
 using AttachedSourcePtr = std::unique_ptr<GSource, detail::GSourceDestroy>;
 /// Owning pointer for a boxed type with its own free function, e.g.
 /// FreePtr<GstSDPMessage, gst_sdp_message_free>.
 template <typename T, auto Free>
 using FreePtr = std::unique_ptr<T, detail::FnFree<Free>>;
+
+/// Attach a newly created source (we hold its one reference) to `context` (nullptr: the default
+/// main context) and own it: resetting the result detaches it.
+[[nodiscard]] inline AttachedSourcePtr attach_source(GSource* created, GMainContext* context = nullptr) {
+  g_source_attach(created, context);
+  return AttachedSourcePtr(created);
+}
 
 /// Take ownership of a newly created GstObject, sinking its floating reference.
 /// This is the only place in the project where floating references are sunk.
@@ -98,10 +121,38 @@ template <typename T>
   return GstPtr<T>(obj);
 }
 
-/// Take ownership of a GObject returned with a full (non-floating) reference.
+/// Take ownership of a GstObject returned with a full (non-floating) reference. Adopting a
+/// floating object would unref a reference nobody owns: that is a programming error, caught here.
 template <typename T>
 [[nodiscard]] GstPtr<T> adopt(T* obj) {
+  g_assert(obj == nullptr || (GST_IS_OBJECT(obj) && !g_object_is_floating(obj)));
   return GstPtr<T>(obj);
+}
+
+/// Take ownership of a GObject that is not a GstObject, returned with a full reference.
+template <typename T>
+[[nodiscard]] GObjectPtr<T> adopt_gobject(T* obj) {
+  g_assert(obj == nullptr || (G_IS_OBJECT(obj) && !GST_IS_OBJECT(obj) && !g_object_is_floating(obj)));
+  return GObjectPtr<T>(obj);
+}
+
+/// Add a reference to a GObject (not a GstObject) we do not own and return an owning pointer.
+template <typename T>
+[[nodiscard]] GObjectPtr<T> ref_gobject(T* obj) {
+  if (obj != nullptr) {
+    g_object_ref(obj);
+  }
+  return GObjectPtr<T>(obj);
+}
+
+/// A new element of `factory`; throws naming the factory when its plugin is not installed.
+[[nodiscard]] inline GstPtr<GstElement> make_element(const char* factory, const char* name = nullptr) {
+  GstElement* e = gst_element_factory_make(factory, name);
+  if (e == nullptr) {
+    throw std::runtime_error(std::string("GStreamer element '") + factory +
+                             "' is missing (install the GStreamer plugins from scripts/deps.sh)");
+  }
+  return adopt_floating(e);
 }
 
 /// Add a reference to a GstObject we do not own and return an owning pointer.
@@ -235,6 +286,126 @@ class PadProbe {
  private:
   PadPtr pad_;
   gulong id_ = 0;
+};
+
+/// A GList of GObjects we own (one reference per element and the list itself), e.g. what
+/// gst_rtsp_session_filter() returns with GST_RTSP_FILTER_REF. Iterating yields T*.
+template <typename T>
+class GListPtr {
+ public:
+  class iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = T*;
+    using difference_type = std::ptrdiff_t;
+    using pointer = T**;
+    using reference = T*;
+    iterator() = default;
+    explicit iterator(GList* l) : l_(l) {}
+    T* operator*() const { return static_cast<T*>(l_->data); }
+    iterator& operator++() {
+      l_ = l_->next;
+      return *this;
+    }
+    iterator operator++(int) {
+      iterator old = *this;
+      l_ = l_->next;
+      return old;
+    }
+    bool operator==(const iterator& o) const { return l_ == o.l_; }
+    bool operator!=(const iterator& o) const { return l_ != o.l_; }
+
+   private:
+    GList* l_ = nullptr;
+  };
+
+  GListPtr() = default;
+  explicit GListPtr(GList* list) : list_(list) {}
+  GListPtr(const GListPtr&) = delete;
+  GListPtr& operator=(const GListPtr&) = delete;
+  GListPtr(GListPtr&& o) noexcept : list_(std::exchange(o.list_, nullptr)) {}
+  GListPtr& operator=(GListPtr&& o) noexcept {
+    if (this != &o) {
+      reset(std::exchange(o.list_, nullptr));
+    }
+    return *this;
+  }
+  ~GListPtr() { reset(); }
+
+  void reset(GList* list = nullptr) noexcept {
+    if (list_ != nullptr) {
+      g_list_free_full(list_, g_object_unref);
+    }
+    list_ = list;
+  }
+  [[nodiscard]] GList* get() const noexcept { return list_; }
+  [[nodiscard]] bool empty() const noexcept { return list_ == nullptr; }
+  /// The first element (nullptr for an empty list).
+  [[nodiscard]] T* front() const noexcept { return list_ != nullptr ? static_cast<T*>(list_->data) : nullptr; }
+  [[nodiscard]] iterator begin() const noexcept { return iterator(list_); }
+  [[nodiscard]] iterator end() const noexcept { return iterator(); }
+
+ private:
+  GList* list_ = nullptr;
+};
+
+/// A GstBuffer mapped for as long as this object lives. Check it (operator bool) before use.
+class MappedBuffer {
+ public:
+  MappedBuffer(GstBuffer* buffer, GstMapFlags flags) : buffer_(buffer) {
+    if (!gst_buffer_map(buffer_, &info_, flags)) {
+      buffer_ = nullptr;
+    }
+  }
+  MappedBuffer(const MappedBuffer&) = delete;
+  MappedBuffer& operator=(const MappedBuffer&) = delete;
+  ~MappedBuffer() { unmap(); }
+
+  /// Unmap before this object dies (e.g. before the buffer is handed on).
+  void unmap() noexcept {
+    if (buffer_ != nullptr) {
+      gst_buffer_unmap(buffer_, &info_);
+      buffer_ = nullptr;
+    }
+  }
+  explicit operator bool() const noexcept { return buffer_ != nullptr; }
+  [[nodiscard]] std::uint8_t* data() const noexcept { return buffer_ != nullptr ? info_.data : nullptr; }
+  [[nodiscard]] std::size_t size() const noexcept { return buffer_ != nullptr ? info_.size : 0; }
+  [[nodiscard]] std::span<const std::uint8_t> bytes() const noexcept { return {data(), size()}; }
+
+ private:
+  GstBuffer* buffer_;
+  GstMapInfo info_ = GST_MAP_INFO_INIT;
+};
+
+/// A GstBuffer mapped as an RTP packet for as long as this object lives; get() is the
+/// GstRTPBuffer for the gst_rtp_buffer_* accessors. Check it (operator bool) before use.
+class MappedRtpBuffer {
+ public:
+  MappedRtpBuffer(GstBuffer* buffer, GstMapFlags flags)
+      : mapped_(buffer != nullptr && gst_rtp_buffer_map(buffer, flags, &rtp_) != FALSE) {}
+  MappedRtpBuffer(const MappedRtpBuffer&) = delete;
+  MappedRtpBuffer& operator=(const MappedRtpBuffer&) = delete;
+  ~MappedRtpBuffer() { unmap(); }
+
+  void unmap() noexcept {
+    if (mapped_) {
+      gst_rtp_buffer_unmap(&rtp_);
+      mapped_ = false;
+    }
+  }
+  explicit operator bool() const noexcept { return mapped_; }
+  [[nodiscard]] GstRTPBuffer* get() noexcept { return &rtp_; }
+  [[nodiscard]] std::span<const std::uint8_t> payload() noexcept {
+    if (!mapped_) {
+      return {};
+    }
+    return {static_cast<const std::uint8_t*>(gst_rtp_buffer_get_payload(&rtp_)), gst_rtp_buffer_get_payload_len(&rtp_)};
+  }
+
+ private:
+  GstRTPBuffer rtp_ = GST_RTP_BUFFER_INIT;
+  bool mapped_;
 };
 
 /// Owning handle for an element's static pad.

@@ -1,5 +1,5 @@
 // SRTCP (RFC 3711 §3.4) with AES_CM_128_HMAC_SHA1_80 for the RTCP that
-// GStreamer does not protect for us (issue 6): the relay's hand-built receiver
+// GStreamer does not protect for us: the relay's hand-built receiver
 // reports and keyframe requests, and their check on the publisher.
 //
 // libsrtp2 does the cryptography, the SRTCP index (31 bits, per sender SSRC,

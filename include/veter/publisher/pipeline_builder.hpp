@@ -31,7 +31,7 @@ inline constexpr const char* rtp_sink = "rtp_sink";
 inline constexpr const char* rtcp_sink = "rtcp_sink";
 inline constexpr const char* rtcp_src = "rtcp_src";
 inline constexpr const char* rtx_sender = "rtx";  // rtprtxsend, with rtx: true
-inline constexpr const char* srtp_encoder = "srtpenc";  // issue 6: only with srtp_key_file (key set at runtime)
+inline constexpr const char* srtp_encoder = "srtpenc";  // only with srtp_key_file (key set at runtime)
 }  // namespace element
 
 /// How one encoder is driven: every encoder property comes from here.

@@ -70,8 +70,8 @@ class Publisher {
   common::MainLoop& loop_;
   Phase phase_ = Phase::idle;
   LocalSockets sockets_;
-  std::optional<common::SrtpKey> srtp_key_;  // issue 6: loaded in start()
-  std::unique_ptr<SrtcpFilter> srtcp_filter_;  // issue 6: incoming RTCP must be SRTCP with our key
+  std::optional<common::SrtpKey> srtp_key_;  // loaded in start()
+  std::unique_ptr<SrtcpFilter> srtcp_filter_;  // incoming RTCP must be SRTCP with our key
   FeedbackGuard feedback_{0.30};
   std::optional<BitrateController> abr_;       // cfg.abr: set in start()
   std::uint32_t abr_last_report_seq_ = 0;

@@ -26,7 +26,7 @@ struct PublisherConfig {
   int local_port = 5004;         // fixed local RTP port (RTCP on +1), symmetric RTP; 0 = any free pair
   bool rtx = true;               // answer the relay's NACKs with RFC 4588 retransmissions (~1 s history)
   int rtx_payload_type = 97;     // the retransmissions' payload type (the relay's ingest.rtx_payload_type)
-  std::string srtp_key_file;     // issue 6: non-empty = send SRTP/SRTCP with this master key + salt
+  std::string srtp_key_file;     // non-empty = send SRTP/SRTCP with this master key + salt
   bool operator==(const PublisherConfig&) const = default;
 };
 

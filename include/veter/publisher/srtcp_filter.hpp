@@ -1,4 +1,4 @@
-// issue 6: the publisher's incoming RTCP when srtp_key_file is set.
+// The publisher's incoming RTCP when srtp_key_file is set.
 //
 // A buffer probe on the `rtcp_src` udpsrc authenticates and decrypts SRTCP
 // (libsrtp2 via common::SrtcpContext) before rtpbin sees the packet; plain,

@@ -24,7 +24,7 @@ struct StatsInterval {
   std::uint64_t forced_idrs = 0;
   std::uint64_t periodic_idrs = 0;
   std::optional<ReceiverReport> rr;
-  std::uint64_t rtcp_rejected = 0;  // issue 6: incoming RTCP that did not authenticate (SRTCP)
+  std::uint64_t rtcp_rejected = 0;  // incoming RTCP that did not authenticate (SRTCP)
   std::uint64_t rtcp_foreign = 0;   // incoming RTCP not from the relay's address and port
   std::uint64_t rtx_requests = 0;   // retransmissions asked for (NACKed packets)
   std::uint64_t rtx_refused = 0;    // ... refused by the retransmission budget

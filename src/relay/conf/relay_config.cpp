@@ -61,7 +61,7 @@ namespace {
 void read_listener(MapReader r, HttpListenerConfig& out, std::string& token) {
   r.read("enabled", out.enabled);
   r.read("listen", out.listen);
-  r.read("token", token);  // issue 6
+  r.read("token", token);
   r.finish();
 }
 
@@ -208,7 +208,7 @@ void apply_node(RelayConfig& target, const YAML::Node& doc, const std::string& o
     rtsp.read("viewer_max_lag", cfg.rtsp.viewer_max_lag);
     rtsp.read_with("viewer_max_backlog_kb",
                    [&](const YAML::Node& n) { int_in(n, cfg.rtsp.viewer_max_backlog_kb, 64, 1048576); });
-    read_rtsp_security(rtsp, cfg.rtsp, origin);  // issue 6 (rtsp_security_config.cpp)
+    read_rtsp_security(rtsp, cfg.rtsp, origin);  // users, tls, limits (rtsp_security_config.cpp)
     rtsp.finish();
   }
   {
@@ -279,7 +279,7 @@ void validate(const RelayConfig& cfg) {
       throw ValueError(fmt::format("paths.{}.ingest.listen: port {} overlaps rtsp.udp_port_range", p.name, port));
     }
   }
-  validate_security(cfg);  // issue 6
+  validate_security(cfg);  // tokens on non-loopback listeners, pass_sha256 only with TLS
   validate_webrtc(cfg);
 }
 
@@ -297,7 +297,7 @@ std::string to_yaml(const RelayConfig& cfg) {
   e << YAML::Key << "viewer_max_delay" << YAML::Value << common::format_duration(cfg.rtsp.viewer_max_delay);
   e << YAML::Key << "viewer_max_lag" << YAML::Value << common::format_duration(cfg.rtsp.viewer_max_lag);
   e << YAML::Key << "viewer_max_backlog_kb" << YAML::Value << cfg.rtsp.viewer_max_backlog_kb;
-  emit_rtsp_security(e, cfg.rtsp);  // issue 6
+  emit_rtsp_security(e, cfg.rtsp);
   e << YAML::EndMap;
   emit_webrtc(e, cfg.webrtc);
   for (const auto& [key, l, token] : {std::tuple{"api", &cfg.api, &cfg.api_token},

@@ -11,7 +11,7 @@ ControlPlane::ControlPlane(const RelayConfig& cfg, RelayModel& model)
       api_(start_api_server(cfg.api, model)),
       metrics_(start_metrics_server(cfg.metrics, model)),
       playback_(start_playback_server(cfg)) {
-  // issue 6: bearer tokens (validate() refuses a non-loopback listener without one).
+  // Bearer tokens (validate() refuses a non-loopback listener without one).
   if (api_) {
     api_->require_token(cfg.api_token);
   }

@@ -13,11 +13,6 @@ namespace veter::relay {
 
 namespace {
 
-struct GListObjectFree {
-  void operator()(GList* l) const noexcept { g_list_free_full(l, g_object_unref); }
-};
-using ObjectListPtr = std::unique_ptr<GList, GListObjectFree>;
-
 std::string error_body(const std::string& message) {
   return nlohmann::json{{"status", "error"}, {"error", message}}.dump();
 }
@@ -40,13 +35,13 @@ std::vector<common::GObjectPtr<GSocketAddress>> listen_addresses(const std::stri
   // A host name (e.g. "localhost"): resolve once at start-up, listen on every address.
   GError* raw = nullptr;
   common::GObjectPtr<GResolver> resolver(g_resolver_get_default());
-  ObjectListPtr addrs(g_resolver_lookup_by_name(resolver.get(), listen.host.c_str(), nullptr, &raw));
+  const common::GListPtr<GInetAddress> addrs(g_resolver_lookup_by_name(resolver.get(), listen.host.c_str(), nullptr, &raw));
   common::GErrorPtr err(raw);
   if (err) {
     throw common::UnavailableError(name + " listener: cannot listen on " + listen.to_string() + ": " + err->message);
   }
-  for (GList* a = addrs.get(); a != nullptr; a = a->next) {
-    out.emplace_back(g_inet_socket_address_new(G_INET_ADDRESS(a->data), listen.port));
+  for (GInetAddress* a : addrs) {
+    out.emplace_back(g_inet_socket_address_new(a, listen.port));
   }
   return out;
 }

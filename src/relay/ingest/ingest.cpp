@@ -21,13 +21,12 @@ common::GObjectPtr<GSocket> bind_udp(const std::string& host, int port) {
   if (!addr) {
     // A host name: resolve it once at start-up.
     common::GObjectPtr<GResolver> resolver(g_resolver_get_default());
-    GList* list = g_resolver_lookup_by_name(resolver.get(), host.c_str(), nullptr, &err);
-    if (list == nullptr) {
+    const common::GListPtr<GInetAddress> list(g_resolver_lookup_by_name(resolver.get(), host.c_str(), nullptr, &err));
+    if (list.empty()) {
       GErrorPtr e(err);
       throw std::runtime_error(fmt::format("cannot resolve {}: {}", host, e ? e->message : "?"));
     }
-    addr.reset(G_INET_ADDRESS(g_object_ref(list->data)));
-    g_resolver_free_addresses(list);
+    addr = common::ref_gobject(list.front());
   }
   common::GObjectPtr<GSocketAddress> sa(g_inet_socket_address_new(addr.get(), static_cast<guint16>(port)));
   common::GObjectPtr<GSocket> sock(
@@ -44,14 +43,6 @@ common::GObjectPtr<GSocket> bind_udp(const std::string& host, int port) {
   return sock;
 }
 
-ElementPtr make(const char* factory, const char* name) {
-  GstElement* e = gst_element_factory_make(factory, name);
-  if (e == nullptr) {
-    throw std::runtime_error(fmt::format("GStreamer element {} is missing (see scripts/deps.sh)", factory));
-  }
-  return common::adopt_floating(e);
-}
-
 }  // namespace
 
 Ingest::Ingest(PathConfig cfg, AccessUnitSink sink, ParameterSetsSink parameter_sets)
@@ -66,7 +57,7 @@ Ingest::~Ingest() { stop(); }
 void Ingest::start() {
   const std::string host = cfg_.ingest.listen.bind_host();
   const int port = cfg_.ingest.listen.port;
-  if (!cfg_.ingest.srtp_key_file.empty()) {  // issue 6: key loaded (and checked) before binding
+  if (!cfg_.ingest.srtp_key_file.empty()) {  // SRTP key loaded (and checked) before binding
     srtp_ = std::make_unique<IngestSrtp>(cfg_.name, cfg_.ingest.srtp_key_file, cfg_.ingest.allow_from,
                                          [this](DropReason r) { count_drop(r); });
     srtcp_out_ = std::make_unique<common::SrtcpContext>(srtp_->key(), common::SrtcpContext::Direction::outbound);
@@ -76,19 +67,19 @@ void Ingest::start() {
   rtcp_socket_ = bind_udp(host, port + 1);
 
   pipeline_ = common::adopt_floating(gst_pipeline_new(fmt::format("ingest-{}", cfg_.name).c_str()));
-  auto src = make("udpsrc", "src");
+  auto src = common::make_element("udpsrc", "src");
   g_object_set(src.get(), "socket", rtp_socket_.get(), "close-socket", FALSE, "buffer-size", 4 * 1024 * 1024,
                nullptr);
   common::CapsPtr caps(gst_caps_new_simple("application/x-rtp", "media", G_TYPE_STRING, "video", "clock-rate",
                                            G_TYPE_INT, 90000, "encoding-name", G_TYPE_STRING, "H264", "payload",
                                            G_TYPE_INT, cfg_.ingest.payload_type, nullptr));
   if (srtp_) {
-    caps = srtp_->input_caps(cfg_.ingest.payload_type);  // issue 6
+    caps = srtp_->input_caps(cfg_.ingest.payload_type);
   }
   g_object_set(src.get(), "caps", caps.get(), nullptr);
   ElementPtr srtpdec = srtp_ ? srtp_->make_decoder() : ElementPtr();
   // The packets themselves go to the fan-out: no depayloader, no parser.
-  auto appsink = make("appsink", "out");
+  auto appsink = common::make_element("appsink", "out");
   g_object_set(appsink.get(), "sync", FALSE, "async", FALSE, "emit-signals", TRUE, "max-buffers", 256, "drop", TRUE,
                "enable-last-sample", FALSE, nullptr);
   ElementPtr jitter;
@@ -99,7 +90,7 @@ void Ingest::start() {
         [this](std::uint32_t ssrc, std::vector<std::uint16_t> seqs) { send_nack(ssrc, std::move(seqs)); });
     filter_.set_repair_payload_type(cfg_.ingest.rtx_payload_type);
   } else if (cfg_.ingest.jitter_buffer.count() > 0) {
-    jitter = make("rtpjitterbuffer", "jitter");
+    jitter = common::make_element("rtpjitterbuffer", "jitter");
     g_object_set(jitter.get(), "latency", static_cast<guint>(cfg_.ingest.jitter_buffer.count()), "drop-on-latency",
                  TRUE, nullptr);
   }
@@ -113,7 +104,7 @@ void Ingest::start() {
       gst_bin_add(bin, GST_ELEMENT(gst_object_ref(e)));
     }
   }
-  GstElement* rtp_out = src.get();  // issue 6: with SRTP, udpsrc ! srtpdec ! ...
+  GstElement* rtp_out = src.get();  // with SRTP: udpsrc ! srtpdec ! ...
   bool linked = true;
   if (srtpdec) {
     linked = gst_element_link_pads(src.get(), "src", srtpdec.get(), "rtp_sink") != FALSE;
@@ -130,7 +121,7 @@ void Ingest::start() {
   }
 
   auto src_pad = common::static_pad(src.get(), "src");
-  // issue 6: with SRTP the full filter (publisher lock) sees only authenticated packets.
+  // With SRTP the full filter (publisher lock) sees only authenticated packets.
   auto filter_pad = srtpdec ? common::static_pad(srtpdec.get(), "rtp_src") : common::static_pad(src.get(), "src");
   if (srtp_) {
     srtp_->attach(src_pad.get(), filter_pad.get());
@@ -149,8 +140,7 @@ void Ingest::start() {
   GSource* rtcp_src = g_socket_create_source(rtcp_socket_.get(), G_IO_IN, nullptr);
   g_source_set_callback(rtcp_src, reinterpret_cast<GSourceFunc>(reinterpret_cast<void (*)()>(&Ingest::on_rtcp_readable)),
                         this, nullptr);
-  rtcp_watch_.reset(g_source_attach(rtcp_src, nullptr));
-  g_source_unref(rtcp_src);
+  rtcp_watch_ = common::attach_source(rtcp_src);
 
   if (gst_element_set_state(pipeline_.get(), GST_STATE_PLAYING) == GST_STATE_CHANGE_FAILURE) {
     throw std::runtime_error(fmt::format("path {}: the ingest pipeline does not start", cfg_.name));
@@ -239,7 +229,7 @@ IngestSnapshot Ingest::snapshot() const {
   for (std::size_t i = 0; i < kDropReasonCount; ++i) {
     s.dropped[std::string(to_string(static_cast<DropReason>(i)))] = drops_[i].load();
   }
-  s.dropped["srtp_auth"] = srtp_ ? srtp_->auth_failures() + srtcp_rejected_.load() : 0;  // issue 6: RTP + RTCP
+  s.dropped["srtp_auth"] = srtp_ ? srtp_->auth_failures() + srtcp_rejected_.load() : 0;  // RTP + RTCP
   const bool live = s.last_packet_age_ms && *s.last_packet_age_ms <= cfg_.ingest.timeout.count();
   s.fps = live ? fps_ : 0;
   s.bitrate_bps = live ? bitrate_bps_ : 0;
@@ -306,7 +296,7 @@ void Ingest::tick() {
     }
   }
   if (srtp_) {
-    srtp_->tick();  // issue 6: key mismatch logged once
+    srtp_->tick();  // a key mismatch is logged once
   }
   const bool silent = update_readiness(now, pub, last, track);
   tick_feedback(now, silent);

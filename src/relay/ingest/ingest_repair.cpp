@@ -18,14 +18,6 @@ constexpr auto kMinAutoWindow = 30ms;
 constexpr auto kDetection = 40ms;
 constexpr int kMaxRetries = 3;
 
-common::ElementPtr make(const char* factory, const char* name) {
-  GstElement* e = gst_element_factory_make(factory, name);
-  if (e == nullptr) {
-    throw std::runtime_error(fmt::format("GStreamer element {} is missing (see scripts/deps.sh)", factory));
-  }
-  return common::adopt_floating(e);
-}
-
 std::uint64_t u64(const GstStructure* s, const char* field) {
   guint64 v = 0;
   return gst_structure_get_uint64(s, field, &v) ? v : 0;
@@ -57,10 +49,9 @@ IngestRepair::IngestRepair(std::string path, int payload_type, int rtx_payload_t
       fixed_window_(fixed_window),
       min_latency_(min_latency),
       send_(std::move(send)),
-      rtx_receive_(make("rtprtxreceive", "rtx")),
-      jitter_(make("rtpjitterbuffer", "repair")) {
-  std::unique_ptr<GstStructure, decltype(&gst_structure_free)> map(gst_structure_new_empty("application/x-rtp-pt-map"),
-                                                                   &gst_structure_free);
+      rtx_receive_(common::make_element("rtprtxreceive", "rtx")),
+      jitter_(common::make_element("rtpjitterbuffer", "repair")) {
+  common::StructurePtr map(gst_structure_new_empty("application/x-rtp-pt-map"));
   // Keyed by the original payload type, valued by its retransmission type (as on rtprtxsend).
   gst_structure_set(map.get(), std::to_string(payload_type).c_str(), G_TYPE_UINT,
                     static_cast<guint>(rtx_payload_type), nullptr);
@@ -139,8 +130,7 @@ GstPadProbeReturn IngestRepair::on_request(GstPad*, GstPadProbeInfo* info, gpoin
     GSource* idle = g_idle_source_new();
     g_source_set_priority(idle, G_PRIORITY_HIGH);
     g_source_set_callback(idle, &IngestRepair::dispatch_cb, me, nullptr);
-    me->dispatch_.reset(g_source_attach(idle, nullptr));
-    g_source_unref(idle);
+    me->dispatch_ = common::attach_source(idle);
   }
   return GST_PAD_PROBE_OK;  // rtprtxreceive upstream learns the SSRC to expect from it
 }
@@ -154,7 +144,7 @@ void IngestRepair::dispatch() {
   std::vector<std::pair<std::uint32_t, std::uint16_t>> reqs;
   {
     std::lock_guard lock(mutex_);
-    dispatch_.release();  // this callback returns G_SOURCE_REMOVE
+    dispatch_.reset();  // this callback returns G_SOURCE_REMOVE; the next request attaches a new one
     reqs.swap(requests_);
   }
   std::sort(reqs.begin(), reqs.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -181,7 +171,7 @@ GstPadProbeReturn IngestRepair::on_lost(GstPad*, GstPadProbeInfo* info, gpointer
 void IngestRepair::tick() {
   GstStructure* raw = nullptr;
   g_object_get(jitter_.get(), "stats", &raw, nullptr);
-  std::unique_ptr<GstStructure, decltype(&gst_structure_free)> stats(raw, &gst_structure_free);
+  common::StructurePtr stats(raw);
   if (stats) {
     last_.unrecoverable = u64(stats.get(), "num-lost");
     last_.repaired_too_late = u64(stats.get(), "num-late");

@@ -35,11 +35,7 @@ common::CapsPtr IngestSrtp::input_caps(int payload_type) const {
 }
 
 common::ElementPtr IngestSrtp::make_decoder() {
-  GstElement* e = gst_element_factory_make("srtpdec", "srtpdec");
-  if (e == nullptr) {
-    throw std::runtime_error("GStreamer element srtpdec is missing (gstreamer1.0-plugins-bad, see scripts/deps.sh)");
-  }
-  auto dec = common::adopt_floating(e);
+  auto dec = common::make_element("srtpdec", "srtpdec");
   g_signal_connect(dec.get(), "request-key", G_CALLBACK(&IngestSrtp::on_request_key), this);
   return dec;
 }
@@ -83,19 +79,19 @@ GstPadProbeReturn IngestSrtp::on_input(GstPad*, GstPadProbeInfo* info, gpointer 
     me->count_drop_(DropReason::not_allowed);
     return GST_PAD_PROBE_DROP;
   }
-  GstMapInfo map;
-  if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) {
-    me->count_drop_(DropReason::too_short);
-    return GST_PAD_PROBE_DROP;
-  }
-  const std::span<const std::uint8_t> data(map.data, map.size);
   std::optional<DropReason> drop;
-  if (looks_like_rtcp(data)) {
-    drop = DropReason::rtcp_on_rtp_port;
-  } else {
-    drop = parse_rtp(data).drop;
+  {
+    const common::MappedBuffer map(buffer, GST_MAP_READ);
+    if (!map) {
+      me->count_drop_(DropReason::too_short);
+      return GST_PAD_PROBE_DROP;
+    }
+    if (looks_like_rtcp(map.bytes())) {
+      drop = DropReason::rtcp_on_rtp_port;
+    } else {
+      drop = parse_rtp(map.bytes()).drop;
+    }
   }
-  gst_buffer_unmap(buffer, &map);
   if (drop) {
     me->count_drop_(*drop);
     return GST_PAD_PROBE_DROP;

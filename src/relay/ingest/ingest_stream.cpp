@@ -33,13 +33,13 @@ bool Ingest::handle_rtp(GstBuffer* buffer) {
       sa = reinterpret_cast<const sockaddr*>(&ss);
     }
   }
-  GstMapInfo map;
-  if (!gst_buffer_map(buffer, &map, GST_MAP_READ)) {
+  const common::MappedBuffer map(buffer, GST_MAP_READ);
+  if (!map) {
     count_drop(DropReason::too_short);
     return false;
   }
   const auto now = Clock::now();
-  const std::span<const std::uint8_t> data(map.data, map.size);
+  const std::span<const std::uint8_t> data = map.bytes();
   bool accepted = false;
   {
     std::lock_guard lock(mutex_);
@@ -72,9 +72,8 @@ bool Ingest::handle_rtp(GstBuffer* buffer) {
   }
   if (accepted) {
     packets_.fetch_add(1, std::memory_order_relaxed);
-    bytes_.fetch_add(map.size, std::memory_order_relaxed);
+    bytes_.fetch_add(map.size(), std::memory_order_relaxed);
   }
-  gst_buffer_unmap(buffer, &map);
   return accepted;
 }
 
@@ -91,18 +90,17 @@ GstFlowReturn Ingest::on_new_sample(GstElement* sink, gpointer self) {
 }
 
 void Ingest::handle_packet(GstBuffer* buffer) {
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  if (!gst_rtp_buffer_map(buffer, GST_MAP_READ, &rtp)) {
+  common::MappedRtpBuffer rtp(buffer, GST_MAP_READ);
+  if (!rtp) {
     return;  // the packet filter has already checked the header; nothing else gets here
   }
-  const std::uint32_t ts = gst_rtp_buffer_get_timestamp(&rtp);
-  const bool marker = gst_rtp_buffer_get_marker(&rtp) != FALSE;
-  const auto info = inspect_h264_payload(std::span<const std::uint8_t>(
-      static_cast<const std::uint8_t*>(gst_rtp_buffer_get_payload(&rtp)), gst_rtp_buffer_get_payload_len(&rtp)));
+  const std::uint32_t ts = gst_rtp_buffer_get_timestamp(rtp.get());
+  const bool marker = gst_rtp_buffer_get_marker(rtp.get()) != FALSE;
+  const auto info = inspect_h264_payload(rtp.payload());
   if (!info.sps_units.empty() || !info.pps_units.empty()) {
     handle_parameter_sets(info);
   }
-  gst_rtp_buffer_unmap(&rtp);
+  rtp.unmap();
   if (info.pps) {
     seen_pps_.store(true);
   }

@@ -41,7 +41,7 @@ void Ingest::read_rtcp() {
     std::span<const std::uint8_t> data(buf.data(), static_cast<std::size_t>(n));
     std::vector<std::uint8_t> plain;
     if (srtcp_in_) {
-      // issue 6: allow list before any crypto; then only RTCP that authenticates (and is no
+      // Allow list before any crypto; then only RTCP that authenticates (and is no
       // replay) is read. Plain or forged RTCP counts as dropped{reason="srtp_auth"}.
       if (!common::cidr_list_allows(cfg_.ingest.allow_from, sa)) {
         count_drop(DropReason::not_allowed);
@@ -106,7 +106,7 @@ void Ingest::send_rtcp(const std::vector<std::uint8_t>& packet) {
   std::span<const std::uint8_t> wire(packet);
   if (srtcp_out_) {
     try {
-      srtcp = srtcp_out_->protect(packet);  // issue 6: never send our RTCP in clear on an SRTP path
+      srtcp = srtcp_out_->protect(packet);  // never send our RTCP in clear on an SRTP path
     } catch (const std::exception& e) {
       spdlog::error("path {}: RTCP not sent: {}", cfg_.name, e.what());
       return;
@@ -140,7 +140,7 @@ void Ingest::send_receiver_report(bool with_pli) {
     media_ssrc = stats_.ssrc();
   }
   if (srtcp_out_ && media_ssrc && *media_ssrc == own_ssrc_) {
-    // issue 6: one master key for both directions is safe only with distinct SSRCs (the SRTCP
+    // One master key for both directions is safe only with distinct SSRCs (the SRTCP
     // keystream depends on SSRC and index): pick another SSRC, which gets its own SRTCP index.
     own_ssrc_ = own_ssrc_ + 1 + static_cast<std::uint32_t>(std::random_device{}() % 0xFFFF);
   }

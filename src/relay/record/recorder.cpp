@@ -32,15 +32,14 @@ AccessUnitInfo inspect(GstBufferList* au) {
   const guint n = gst_buffer_list_length(au);
   for (guint i = 0; i < n; ++i) {
     GstBuffer* b = gst_buffer_list_get(au, i);
-    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-    if (!gst_rtp_buffer_map(b, GST_MAP_READ, &rtp)) {
+    common::MappedRtpBuffer rtp(b, GST_MAP_READ);
+    if (!rtp) {
       continue;
     }
     if (!info.rtp_ts) {
-      info.rtp_ts = gst_rtp_buffer_get_timestamp(&rtp);
+      info.rtp_ts = gst_rtp_buffer_get_timestamp(rtp.get());
     }
-    const auto* payload = static_cast<const std::uint8_t*>(gst_rtp_buffer_get_payload(&rtp));
-    const auto h = inspect_h264_payload({payload, gst_rtp_buffer_get_payload_len(&rtp)});
+    const auto h = inspect_h264_payload(rtp.payload());
     info.idr = info.idr || h.idr;
     if (!info.size) {
       for (const auto& sps : h.sps_units) {
@@ -50,7 +49,6 @@ AccessUnitInfo inspect(GstBufferList* au) {
         }
       }
     }
-    gst_rtp_buffer_unmap(&rtp);
   }
   return info;
 }

@@ -74,17 +74,19 @@ void RtspSecurity::on_client_connected(GstRTSPServer*, GstRTSPClient* client, gp
   }
   // Requests whose CSeq is not a number get 400 (gst-rtsp-server would echo it and answer 200).
   // Not OPTIONS: gst-rtsp-server 1.22 frees a stack message when pre-options-request fails (ASan bad-free).
-  for (const char* sig : {"pre-describe-request", "pre-setup-request", "pre-play-request",
-                          "pre-pause-request", "pre-teardown-request", "pre-get-parameter-request",
-                          "pre-set-parameter-request", "pre-announce-request", "pre-record-request"}) {
-    g_signal_connect(client, sig, G_CALLBACK(&RtspSecurity::on_pre_request), self);
-  }
   Conn c;
   c.addr = addr;
   c.since = std::chrono::steady_clock::now();
-  c.client.reset(GST_RTSP_CLIENT(g_object_ref(client)));
-  c.closed_id = g_signal_connect(client, "closed", G_CALLBACK(&RtspSecurity::on_client_closed), self);
-  c.sent_id = g_signal_connect(client, "send-message", G_CALLBACK(&RtspSecurity::on_send_message), self);
+  c.client = common::ref_gobject(client);
+  for (const char* sig : {"pre-describe-request", "pre-setup-request", "pre-play-request",
+                          "pre-pause-request", "pre-teardown-request", "pre-get-parameter-request",
+                          "pre-set-parameter-request", "pre-announce-request", "pre-record-request"}) {
+    c.signals.emplace_back(client, g_signal_connect(client, sig, G_CALLBACK(&RtspSecurity::on_pre_request), self));
+  }
+  c.signals.emplace_back(client,
+                         g_signal_connect(client, "closed", G_CALLBACK(&RtspSecurity::on_client_closed), self));
+  c.signals.emplace_back(client,
+                         g_signal_connect(client, "send-message", G_CALLBACK(&RtspSecurity::on_send_message), self));
   me->conns_[client] = std::move(c);
 }
 
@@ -106,18 +108,13 @@ bool is_keepalive(const GstRTSPContext* ctx) {
 GstRTSPFilterResult ref_session(GstRTSPClient*, GstRTSPSession*, gpointer) { return GST_RTSP_FILTER_REF; }
 GstRTSPFilterResult ref_session_media(GstRTSPSession*, GstRTSPSessionMedia*, gpointer) { return GST_RTSP_FILTER_REF; }
 
-struct ObjectListFree {
-  void operator()(GList* l) const noexcept { g_list_free_full(l, g_object_unref); }
-};
-using ObjectList = std::unique_ptr<GList, ObjectListFree>;
-
 /// True when one of the client's sessions has a media in the PLAYING state.
 bool plays(GstRTSPClient* client) {
-  ObjectList sessions(gst_rtsp_client_session_filter(client, &ref_session, nullptr));
-  for (GList* s = sessions.get(); s != nullptr; s = s->next) {
-    ObjectList medias(gst_rtsp_session_filter(GST_RTSP_SESSION(s->data), &ref_session_media, nullptr));
-    for (GList* m = medias.get(); m != nullptr; m = m->next) {
-      if (gst_rtsp_session_media_get_rtsp_state(GST_RTSP_SESSION_MEDIA(m->data)) == GST_RTSP_STATE_PLAYING) {
+  const common::GListPtr<GstRTSPSession> sessions(gst_rtsp_client_session_filter(client, &ref_session, nullptr));
+  for (GstRTSPSession* s : sessions) {
+    const common::GListPtr<GstRTSPSessionMedia> medias(gst_rtsp_session_filter(s, &ref_session_media, nullptr));
+    for (GstRTSPSessionMedia* m : medias) {
+      if (gst_rtsp_session_media_get_rtsp_state(m) == GST_RTSP_STATE_PLAYING) {
         return true;
       }
     }
@@ -170,9 +167,7 @@ void RtspSecurity::forget(GstRTSPClient* client) {
     return;
   }
   connections_.release(it->second.addr);
-  g_signal_handler_disconnect(client, it->second.closed_id);
-  g_signal_handler_disconnect(client, it->second.sent_id);
-  auto node = conns_.extract(it);  // the client reference goes last
+  conns_.erase(it);  // our handlers are disconnected, then the client reference goes
 }
 
 gboolean RtspSecurity::on_timer(gpointer self) {

@@ -69,11 +69,11 @@ GstPadProbeReturn on_sink_data(GstPad* /*pad*/, GstPadProbeInfo* info, gpointer 
   } else {
     last = GST_PAD_PROBE_INFO_BUFFER(info);
   }
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  if (last != nullptr && gst_rtp_buffer_map(last, GST_MAP_READ, &rtp)) {
-    const bool ours = gst_rtp_buffer_get_payload_type(&rtp) == watch->payload_type;
-    const int seq = gst_rtp_buffer_get_seq(&rtp);
-    gst_rtp_buffer_unmap(&rtp);
+  common::MappedRtpBuffer rtp(last, GST_MAP_READ);
+  if (rtp) {
+    const bool ours = gst_rtp_buffer_get_payload_type(rtp.get()) == watch->payload_type;
+    const int seq = gst_rtp_buffer_get_seq(rtp.get());
+    rtp.unmap();
     if (ours) {
       {
         std::lock_guard lock(watch->drain->mutex);
@@ -216,21 +216,20 @@ common::CapsPtr Fanout::caps_locked() const {
   return caps;
 }
 
-GstBuffer* Fanout::parameter_set_packet_locked(RtpRewriter::Numbers numbers) const {
+common::BufferPtr Fanout::parameter_set_packet_locked(RtpRewriter::Numbers numbers) const {
   const std::vector<std::vector<std::uint8_t>> units{sps_, pps_};
   const auto payload = make_stap_a(units);
-  GstBuffer* buf = gst_rtp_buffer_new_allocate(static_cast<guint>(payload.size()), 0, 0);
-  GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-  if (!gst_rtp_buffer_map(buf, GST_MAP_WRITE, &rtp)) {
-    gst_buffer_unref(buf);
-    return nullptr;
+  common::BufferPtr buf(gst_rtp_buffer_new_allocate(static_cast<guint>(payload.size()), 0, 0));
+  common::MappedRtpBuffer rtp(buf.get(), GST_MAP_WRITE);
+  if (!rtp) {
+    return {};
   }
-  gst_rtp_buffer_set_payload_type(&rtp, static_cast<guint8>(payload_type_));
-  gst_rtp_buffer_set_ssrc(&rtp, rewriter_.ssrc());
-  gst_rtp_buffer_set_seq(&rtp, numbers.seq);
-  gst_rtp_buffer_set_timestamp(&rtp, numbers.timestamp);
-  std::copy(payload.begin(), payload.end(), static_cast<std::uint8_t*>(gst_rtp_buffer_get_payload(&rtp)));
-  gst_rtp_buffer_unmap(&rtp);
+  gst_rtp_buffer_set_payload_type(rtp.get(), static_cast<guint8>(payload_type_));
+  gst_rtp_buffer_set_ssrc(rtp.get(), rewriter_.ssrc());
+  gst_rtp_buffer_set_seq(rtp.get(), numbers.seq);
+  gst_rtp_buffer_set_timestamp(rtp.get(), numbers.timestamp);
+  std::copy(payload.begin(), payload.end(), static_cast<std::uint8_t*>(gst_rtp_buffer_get_payload(rtp.get())));
+  rtp.unmap();
   return buf;
 }
 
@@ -264,10 +263,10 @@ void Fanout::on_need_data(GstElement* appsrc, guint /*length*/, gpointer self) {
     // No viewer has a transport on a media this new: this packet only completes
     // its preroll (the last timestamp; the picture after it is not known yet).
     const auto numbers = me->rewriter_.insert(monotonic_ns());
-    if (GstBuffer* ps = me->parameter_set_packet_locked(numbers)) {
+    if (auto ps = me->parameter_set_packet_locked(numbers)) {
       e->started = true;
       GstBufferList* list = gst_buffer_list_new_sized(1);
-      gst_buffer_list_add(list, ps);
+      gst_buffer_list_add(list, ps.release());
       me->push_locked(*e, list, numbers);
     }
   }
@@ -293,7 +292,7 @@ void Fanout::attach(GstRTSPMedia* media) {
     auto caps = caps_locked();
     g_object_set(entry->appsrc.get(), "caps", caps.get(), "pt", static_cast<guint>(payload_type_), "max-bytes",
                  static_cast<guint64>(2 * 1024 * 1024),
-                 "leaky-type", 2 /* downstream: drop the oldest */, nullptr);
+                 "leaky-type", GST_APP_LEAKY_TYPE_DOWNSTREAM /* drop the oldest */, nullptr);
   }
   entry->need_data = common::SignalConnection(
       entry->appsrc.get(), g_signal_connect(entry->appsrc.get(), "need-data", G_CALLBACK(&Fanout::on_need_data), this));
@@ -475,46 +474,40 @@ void Fanout::forward_locked(GstBufferList* au, std::int64_t now_ns) {
     GstBuffer* in = gst_buffer_list_get(au, i);
     if (out == nullptr) {
       // Nobody to send to: keep the rewriter's line up to date, copy nothing.
-      GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-      if (gst_rtp_buffer_map(in, GST_MAP_READ, &rtp)) {
-        rewriter_.map(gst_rtp_buffer_get_ssrc(&rtp), gst_rtp_buffer_get_seq(&rtp), gst_rtp_buffer_get_timestamp(&rtp),
-                      now_ns);
-        gst_rtp_buffer_unmap(&rtp);
+      if (common::MappedRtpBuffer rtp(in, GST_MAP_READ); rtp) {
+        rewriter_.map(gst_rtp_buffer_get_ssrc(rtp.get()), gst_rtp_buffer_get_seq(rtp.get()),
+                      gst_rtp_buffer_get_timestamp(rtp.get()), now_ns);
       }
       continue;
     }
     // A new buffer sharing the packet's memory; mapping it for writing copies
     // the memory (the ingest still holds it), so the publisher's packet is untouched.
-    GstBuffer* b = gst_buffer_copy(in);
-    GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-    if (!gst_rtp_buffer_map(b, GST_MAP_READWRITE, &rtp)) {
-      gst_buffer_unref(b);
+    common::BufferPtr b(gst_buffer_copy(in));
+    common::MappedRtpBuffer rtp(b.get(), GST_MAP_READWRITE);
+    if (!rtp) {
       continue;
     }
-    const auto numbers = rewriter_.map(gst_rtp_buffer_get_ssrc(&rtp), gst_rtp_buffer_get_seq(&rtp),
-                                       gst_rtp_buffer_get_timestamp(&rtp), now_ns);
+    const auto numbers = rewriter_.map(gst_rtp_buffer_get_ssrc(rtp.get()), gst_rtp_buffer_get_seq(rtp.get()),
+                                       gst_rtp_buffer_get_timestamp(rtp.get()), now_ns);
     if (!resumes_.empty() && !keyframe) {
-      keyframe = inspect_h264_payload(std::span<const std::uint8_t>(
-                                          static_cast<const std::uint8_t*>(gst_rtp_buffer_get_payload(&rtp)),
-                                          gst_rtp_buffer_get_payload_len(&rtp)))
-                     .idr;
+      keyframe = inspect_h264_payload(rtp.payload()).idr;
     }
-    gst_rtp_buffer_set_ssrc(&rtp, rewriter_.ssrc());
-    gst_rtp_buffer_set_seq(&rtp, numbers.seq);
-    gst_rtp_buffer_set_timestamp(&rtp, numbers.timestamp);
-    gst_rtp_buffer_unmap(&rtp);
+    gst_rtp_buffer_set_ssrc(rtp.get(), rewriter_.ssrc());
+    gst_rtp_buffer_set_seq(rtp.get(), numbers.seq);
+    gst_rtp_buffer_set_timestamp(rtp.get(), numbers.timestamp);
+    rtp.unmap();
     if (first && lead) {
       // RFC 6184 5.1: parameter sets carry the timestamp of the picture they belong to.
       lead_numbers.timestamp = numbers.timestamp;
-      if (GstBuffer* ps = parameter_set_packet_locked(lead_numbers)) {
-        bytes += gst_buffer_get_size(ps);
-        gst_buffer_list_add(out, ps);
+      if (auto ps = parameter_set_packet_locked(lead_numbers)) {
+        bytes += gst_buffer_get_size(ps.get());
+        gst_buffer_list_add(out, ps.release());
       }
     }
     first = false;
     last = numbers;
-    bytes += gst_buffer_get_size(b);
-    gst_buffer_list_add(out, b);
+    bytes += gst_buffer_get_size(b.get());
+    gst_buffer_list_add(out, b.release());
   }
   if (out == nullptr) {
     return;

@@ -21,8 +21,8 @@ static void veter_path_media_factory_init(VeterPathMediaFactory* /*self*/) {}
 
 namespace veter::relay {
 
-common::GstPtr<GstRTSPMediaFactory> new_path_media_factory() {
-  return common::adopt(
+common::GObjectPtr<GstRTSPMediaFactory> new_path_media_factory() {
+  return common::adopt_gobject(
       GST_RTSP_MEDIA_FACTORY(g_object_new(veter_path_media_factory_get_type(), nullptr)));
 }
 

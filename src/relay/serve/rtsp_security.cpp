@@ -32,7 +32,7 @@ RtspSecurity::RtspSecurity(const RtspConfig& cfg)
     }
   }
   if (cfg_.users.empty() && !cert_) {
-    return;  // open server, as without issue 6
+    return;  // open server: no users and no TLS, nothing to check
   }
   auth_.reset(rtsp_auth_new(this));
   gst_rtsp_auth_set_realm(auth_.get(), "veter");
@@ -72,15 +72,7 @@ RtspSecurity::~RtspSecurity() {
 void RtspSecurity::stop() {
   timer_.reset();
   client_connected_.disconnect();
-  for (auto& [client, c] : conns_) {
-    if (c.closed_id != 0) {
-      g_signal_handler_disconnect(client, c.closed_id);
-    }
-    if (c.sent_id != 0) {
-      g_signal_handler_disconnect(client, c.sent_id);
-    }
-  }
-  conns_.clear();
+  conns_.clear();  // disconnects every handler we put on the clients
 }
 
 void RtspSecurity::install(GstRTSPServer* server) {

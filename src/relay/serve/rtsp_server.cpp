@@ -32,7 +32,7 @@ RtspServer::RtspServer(RtspConfig cfg, std::vector<MountTarget> mounts)
 RtspServer::~RtspServer() { stop(); }
 
 void RtspServer::start() {
-  server_ = common::adopt(gst_rtsp_server_new());
+  server_ = common::adopt_gobject(gst_rtsp_server_new());
   // No client threads: gst-rtsp-server then attaches every client to the context of the
   // listening source, the default main context, so the request handlers, "closed" and the
   // session pool signals run on the main loop with tick(), the API and the metrics (see the
@@ -41,23 +41,23 @@ void RtspServer::start() {
   gst_rtsp_thread_pool_set_max_threads(threads.get(), 0);
   gst_rtsp_server_set_address(server_.get(), cfg_.listen.bind_host().c_str());
   gst_rtsp_server_set_service(server_.get(), std::to_string(cfg_.listen.port).c_str());
-  security_ = std::make_unique<RtspSecurity>(cfg_);  // issue 6
+  security_ = std::make_unique<RtspSecurity>(cfg_);  // viewer auth, TLS, connection limits
   security_->install(server_.get());
-  pool_ = common::adopt(gst_rtsp_server_get_session_pool(server_.get()));
+  pool_ = common::adopt_gobject(gst_rtsp_server_get_session_pool(server_.get()));
   session_removed_ = common::SignalConnection(
       pool_.get(), g_signal_connect(pool_.get(), "session-removed", G_CALLBACK(&RtspServer::on_session_removed), this));
 
   // UDP viewers: the server's RTP/RTCP ports come from rtsp.udp_port_range.
-  common::GstPtr<GstRTSPAddressPool> addresses(gst_rtsp_address_pool_new());
+  common::GObjectPtr<GstRTSPAddressPool> addresses(gst_rtsp_address_pool_new());
   if (!gst_rtsp_address_pool_add_range(addresses.get(), GST_RTSP_ADDRESS_POOL_ANY_IPV4,
                                        GST_RTSP_ADDRESS_POOL_ANY_IPV4, static_cast<guint16>(cfg_.udp_port_range.min),
                                        static_cast<guint16>(cfg_.udp_port_range.max), 0)) {
     throw std::runtime_error("rtsp.udp_port_range: cannot configure the address pool");
   }
-  common::GstPtr<GstRTSPMountPoints> mount_points(gst_rtsp_server_get_mount_points(server_.get()));
+  common::GObjectPtr<GstRTSPMountPoints> mount_points(gst_rtsp_server_get_mount_points(server_.get()));
   for (const auto& m : mounts_) {
     gst_rtsp_media_factory_set_address_pool(m.fanout->factory(), addresses.get());
-    security_->allow(m.fanout->factory(), m.name);  // issue 6
+    security_->allow(m.fanout->factory(), m.name);  // the path's per-user access rules
     gst_rtsp_mount_points_add_factory(mount_points.get(), ("/" + m.name).c_str(),
                                       GST_RTSP_MEDIA_FACTORY(g_object_ref(m.fanout->factory())));
   }
@@ -110,7 +110,7 @@ void RtspServer::stop() {
     listen_socket_.reset();
   }
   if (security_) {
-    security_->stop();  // issue 6
+    security_->stop();
   }
   gst_rtsp_server_client_filter(server_.get(), &remove_all_clients, nullptr);
   if (pool_) {

@@ -16,7 +16,7 @@ namespace veter::relay {
 using Clock = std::chrono::steady_clock;
 
 void RtspServer::drop_client(GstRTSPClient* client, const std::string& why) {
-  common::GstPtr<GstRTSPClient> keep = common::ref(client);
+  common::GObjectPtr<GstRTSPClient> keep = common::ref_gobject(client);
   std::vector<std::string> ids;
   for (const auto& [id, s] : sessions_) {
     if (s.client == client) {

@@ -25,17 +25,14 @@ const MountTarget* RtspServer::mount_of(const std::string& path) const {
 
 common::GObjectPtr<GstRTSPStreamTransport> RtspServer::transport_of(const std::string& session_id) const {
   common::GObjectPtr<GstRTSPStreamTransport> out;
-  common::GstPtr<GstRTSPSession> session(gst_rtsp_session_pool_find(pool_.get(), session_id.c_str()));
+  common::GObjectPtr<GstRTSPSession> session(gst_rtsp_session_pool_find(pool_.get(), session_id.c_str()));
   if (!session) {
     return out;
   }
-  GList* medias = gst_rtsp_session_filter(session.get(), &ref_session_media, nullptr);
-  if (medias != nullptr) {
-    if (GstRTSPStreamTransport* t = gst_rtsp_session_media_get_transport(GST_RTSP_SESSION_MEDIA(medias->data), 0)) {
-      out.reset(GST_RTSP_STREAM_TRANSPORT(g_object_ref(t)));
-    }
+  const common::GListPtr<GstRTSPSessionMedia> medias(gst_rtsp_session_filter(session.get(), &ref_session_media, nullptr));
+  if (!medias.empty()) {
+    out = common::ref_gobject(gst_rtsp_session_media_get_transport(medias.front(), 0));
   }
-  g_list_free_full(medias, g_object_unref);
   return out;
 }
 

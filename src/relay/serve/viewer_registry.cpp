@@ -171,7 +171,7 @@ bool RtspServer::kick(const std::string& session_id) {
   if (client != nullptr && clients_.count(client) != 0) {
     // Closing can drop the server's last reference while the client's own lock
     // is held: keep the client alive until the call has returned.
-    const auto keep = common::ref(client);
+    const auto keep = common::ref_gobject(client);
     gst_rtsp_client_close(keep.get());
   }
   return true;
@@ -202,16 +202,14 @@ void RtspServer::remove_session(const std::string& session_id) {
       m->fanout->cancel_resume(it->second.ticket);  // before its transport is stopped
     }
   }
-  common::GstPtr<GstRTSPSession> session(gst_rtsp_session_pool_find(pool_.get(), session_id.c_str()));
+  common::GObjectPtr<GstRTSPSession> session(gst_rtsp_session_pool_find(pool_.get(), session_id.c_str()));
   if (session) {
     // Stop sending to this session's transports, then forget the session.
-    GList* medias = gst_rtsp_session_filter(session.get(), &ref_all_media, nullptr);
-    for (GList* l = medias; l != nullptr; l = l->next) {
-      auto* sm = GST_RTSP_SESSION_MEDIA(l->data);
+    const common::GListPtr<GstRTSPSessionMedia> medias(gst_rtsp_session_filter(session.get(), &ref_all_media, nullptr));
+    for (GstRTSPSessionMedia* sm : medias) {
       gst_rtsp_session_media_set_state(sm, GST_STATE_NULL);
       gst_rtsp_session_release_media(session.get(), sm);
     }
-    g_list_free_full(medias, g_object_unref);
     gst_rtsp_session_pool_remove(pool_.get(), session.get());  // emits session-removed
   }
   sessions_.erase(session_id);

@@ -73,7 +73,7 @@ struct PathConfig {
   bool operator==(const PathConfig&) const = default;
 };
 
-// issue 6: viewer authentication and RTSPS (see rtsp_security.hpp).
+// Viewer authentication and RTSPS (see rtsp_security.hpp).
 struct RtspUser {
   std::string user;
   std::string pass;                    // plain (Digest, or Basic over TLS)
@@ -97,7 +97,7 @@ struct RtspConfig {
   common::Duration viewer_max_delay = 200ms;  // a viewer further behind skips to the next keyframe
   common::Duration viewer_max_lag = 2s;  // a viewer whose backlog is older than this is dropped
   int viewer_max_backlog_kb = 4096;     // ... or larger than this
-  // issue 6: security
+  // Security: users, TLS, connection limits
   std::vector<RtspUser> users;          // empty = open server (warned at startup)
   RtspTls tls;
   int max_connections = 1000;           // 0 = unlimited
@@ -153,7 +153,7 @@ struct RelayConfig {
   // Recordings over HTTP (MediaMTX playback-server shape: /list, /get).
   HttpListenerConfig playback{false, {"127.0.0.1", 9996}};
   std::vector<PathConfig> paths{PathConfig{"camera", {}, 0, "", "", "continue", {}, {}}};
-  // issue 6: api.token / metrics.token; non-empty = require "Authorization: Bearer <token>"
+  // api.token / metrics.token; non-empty = require "Authorization: Bearer <token>"
   std::string api_token;
   std::string metrics_token;
   std::string playback_token;

@@ -1,4 +1,4 @@
-// Configuration keys of issue 6 (security) for the relay: rtsp.users, rtsp.tls,
+// Security configuration keys of the relay: rtsp.users, rtsp.tls,
 // connection limits, and the cross-field rules (tokens on non-loopback API
 // listeners, pass_sha256 only with TLS). Called from relay_config.cpp.
 #pragma once

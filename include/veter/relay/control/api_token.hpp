@@ -1,4 +1,4 @@
-// Bearer-token check for the API and metrics listeners (issue 6).
+// Bearer-token check for the API and metrics listeners.
 #pragma once
 
 #include <string>

@@ -3,7 +3,7 @@
 // the packets of each access unit handed to the fan-out as they are; RTCP
 // receiver reports and keyframe requests (PLI) back to the publisher.
 //
-// With ingest.srtp_key_file (issue 6) the RTCP socket speaks SRTCP both ways:
+// With ingest.srtp_key_file the RTCP socket speaks SRTCP both ways:
 // our reports and PLIs are protected (libsrtp2, common::SrtcpContext) and the
 // publisher's RTCP is only read (sender reports, its RTCP address) once it has
 // authenticated.
@@ -104,13 +104,13 @@ class Ingest {
   common::GObjectPtr<GSocket> rtp_socket_;
   common::GObjectPtr<GSocket> rtcp_socket_;
   common::ElementPtr pipeline_;
-  common::SourceId rtcp_watch_;
+  common::AttachedSourcePtr rtcp_watch_;
   common::SourceId bus_watch_;
   common::PadProbe rtp_probe_;
   std::unique_ptr<IngestRepair> repair_;  // ingest.nack: NACK out, RTX in, frames held until complete
-  std::unique_ptr<IngestSrtp> srtp_;  // issue 6: set when ingest.srtp_key_file is configured
-  std::unique_ptr<common::SrtcpContext> srtcp_out_;  // issue 6: our RTCP to the publisher (main loop)
-  std::unique_ptr<common::SrtcpContext> srtcp_in_;   // issue 6: the publisher's RTCP (main loop)
+  std::unique_ptr<IngestSrtp> srtp_;  // set when ingest.srtp_key_file is configured
+  std::unique_ptr<common::SrtcpContext> srtcp_out_;  // our RTCP to the publisher (main loop)
+  std::unique_ptr<common::SrtcpContext> srtcp_in_;   // the publisher's RTCP (main loop)
   std::atomic<std::uint64_t> srtcp_rejected_{0};     // counted in dropped{reason="srtp_auth"}
 
   // Streaming-thread state, guarded by mutex_.

@@ -89,7 +89,7 @@ class IngestRepair {
 
   std::mutex mutex_;  // guards requests_ and dispatch_
   std::vector<std::pair<std::uint32_t, std::uint16_t>> requests_;  // (media SSRC, seq) not yet sent
-  common::SourceId dispatch_;
+  common::AttachedSourcePtr dispatch_;
   std::atomic<std::uint64_t> nacks_sent_{0};
   std::atomic<std::uint64_t> nacked_{0};
   std::atomic<std::uint64_t> rtx_received_{0};

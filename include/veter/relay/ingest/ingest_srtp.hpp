@@ -1,4 +1,4 @@
-// SRTP on a path's ingest (issue 6): an srtpdec between udpsrc and the
+// SRTP on a path's ingest: an srtpdec between udpsrc and the
 // depayloader, keyed from paths.<p>.ingest.srtp_key_file.
 //
 // Order on the streaming thread: allow list + RTP structure (input probe, on

@@ -96,7 +96,7 @@ class Fanout {
   void detach(GstRTSPMedia* media);
   // Called with mutex_ held.
   [[nodiscard]] common::CapsPtr caps_locked() const;
-  [[nodiscard]] GstBuffer* parameter_set_packet_locked(RtpRewriter::Numbers numbers) const;
+  [[nodiscard]] common::BufferPtr parameter_set_packet_locked(RtpRewriter::Numbers numbers) const;
   void push_locked(Entry& e, GstBufferList* list, RtpRewriter::Numbers last);
   [[nodiscard]] std::vector<Entry*> live_locked() const;
   void forward_locked(GstBufferList* au, std::int64_t now_ns);
@@ -104,7 +104,7 @@ class Fanout {
 
   std::string name_;
   int payload_type_;
-  common::GstPtr<GstRTSPMediaFactory> factory_;
+  common::GObjectPtr<GstRTSPMediaFactory> factory_;
   common::SignalConnection configure_;
   std::shared_ptr<detail::Drain> drain_;  // sinks' progress, for begin_join
   mutable std::mutex mutex_;

@@ -16,6 +16,6 @@
 namespace veter::relay {
 
 /// A new factory (shared media keyed by the path alone); configure it like gst_rtsp_media_factory_new()'s.
-common::GstPtr<GstRTSPMediaFactory> new_path_media_factory();
+common::GObjectPtr<GstRTSPMediaFactory> new_path_media_factory();
 
 }  // namespace veter::relay

@@ -1,4 +1,4 @@
-// Viewer-side security of the RTSP server (issue 6): Digest users (Basic only
+// Viewer-side security of the RTSP server: Digest users (Basic only
 // over TLS), per-user paths and source addresses, rate-limited failures,
 // RTSPS, connection limits and the idle-connection (slowloris) timeout.
 //
@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "veter/common/gst_ptr.hpp"
 #include "veter/relay/conf/relay_config.hpp"
@@ -60,8 +61,10 @@ class RtspSecurity {
     // SET_PARAMETER) or its response.
     std::chrono::steady_clock::time_point since;
     common::GObjectPtr<GstRTSPClient> client;
-    gulong closed_id = 0;
-    gulong sent_id = 0;
+    // Our handlers on the client (pre-* requests, closed, send-message), disconnected when the
+    // entry goes: on close, or in stop() for the clients still connected. Declared after
+    // `client` so they go first.
+    std::vector<common::SignalConnection> signals;
   };
   static void on_client_connected(GstRTSPServer* server, GstRTSPClient* client, gpointer self);
   static void on_client_closed(GstRTSPClient* client, gpointer self);

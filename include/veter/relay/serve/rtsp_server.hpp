@@ -114,8 +114,8 @@ class RtspServer {
 
   RtspConfig cfg_;
   std::vector<MountTarget> mounts_;
-  common::GstPtr<GstRTSPServer> server_;
-  common::GstPtr<GstRTSPSessionPool> pool_;
+  common::GObjectPtr<GstRTSPServer> server_;
+  common::GObjectPtr<GstRTSPSessionPool> pool_;
   common::GObjectPtr<GSocket> listen_socket_;
   std::unique_ptr<common::ListenWatch> accept_watch_;  // accepts through gst_rtsp_server_io_func
   std::uint64_t connected_ = 0;                        // client-connected emissions
@@ -126,7 +126,7 @@ class RtspServer {
   std::map<GstRTSPClient*, std::unique_ptr<Client>> clients_;
   std::chrono::steady_clock::time_point last_cleanup_{};
   std::vector<std::string> orphaned_;  // TCP sessions whose connection closed
-  std::unique_ptr<RtspSecurity> security_;  // issue 6: auth, TLS, connection limits
+  std::unique_ptr<RtspSecurity> security_;  // auth, TLS, connection limits
 };
 
 }  // namespace veter::relay
