@@ -50,6 +50,9 @@ struct GHashTableUnref {
 struct GstStructureFree {
   void operator()(GstStructure* s) const noexcept { gst_structure_free(s); }
 };
+struct GUriUnref {
+  void operator()(GUri* u) const noexcept { g_uri_unref(u); }
+};
 struct GStrvFree {
   void operator()(gchar** v) const noexcept { g_strfreev(v); }
 };
@@ -85,6 +88,7 @@ using BufferListPtr = MiniPtr<GstBufferList>;
 using EventPtr = MiniPtr<GstEvent>;
 using MessagePtr = MiniPtr<GstMessage>;
 using SamplePtr = MiniPtr<GstSample>;
+using PromisePtr = MiniPtr<GstPromise>;
 using ElementPtr = GstPtr<GstElement>;
 using PadPtr = GstPtr<GstPad>;
 using BusPtr = GstPtr<GstBus>;
@@ -94,6 +98,7 @@ using MainLoopPtr = std::unique_ptr<GMainLoop, detail::GMainLoopUnref>;
 using GBytesPtr = std::unique_ptr<GBytes, detail::GBytesUnref>;
 using GHashTablePtr = std::unique_ptr<GHashTable, detail::GHashTableUnref>;
 using GStrvPtr = std::unique_ptr<gchar*, detail::GStrvFree>;
+using GUriPtr = std::unique_ptr<GUri, detail::GUriUnref>;
 using StructurePtr = std::unique_ptr<GstStructure, detail::GstStructureFree>;
 /// An attached GSource we created: destroyed (detached) and unreffed on reset.
 /// Destroying a source that already finished (its callback returned G_SOURCE_REMOVE) is harmless,

@@ -59,31 +59,30 @@ void WebrtcFanout::push(GstBufferList* au) {
     GstBuffer* in = gst_buffer_list_get(au, i);
     RtpRewriter::Numbers numbers;
     {
-      GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-      if (!gst_rtp_buffer_map(in, GST_MAP_READ, &rtp)) {
+      common::MappedRtpBuffer rtp(in, GST_MAP_READ);
+      if (!rtp) {
         continue;
       }
-      numbers = rewriter_.map(gst_rtp_buffer_get_ssrc(&rtp), gst_rtp_buffer_get_seq(&rtp),
-                              gst_rtp_buffer_get_timestamp(&rtp), now_ns);
-      gst_rtp_buffer_unmap(&rtp);
+      numbers = rewriter_.map(gst_rtp_buffer_get_ssrc(rtp.get()), gst_rtp_buffer_get_seq(rtp.get()),
+                              gst_rtp_buffer_get_timestamp(rtp.get()), now_ns);
     }
     for (auto& [pt, list] : lists) {
       // A new buffer sharing the packet's memory; mapping it for writing
       // copies that memory, so the ingest's packet is untouched.
-      GstBuffer* b = gst_buffer_copy(in);
-      GstRTPBuffer rtp = GST_RTP_BUFFER_INIT;
-      if (!gst_rtp_buffer_map(b, GST_MAP_READWRITE, &rtp)) {
-        gst_buffer_unref(b);
-        continue;
+      common::BufferPtr b(gst_buffer_copy(in));
+      {
+        common::MappedRtpBuffer rtp(b.get(), GST_MAP_READWRITE);
+        if (!rtp) {
+          continue;
+        }
+        gst_rtp_buffer_set_payload_type(rtp.get(), static_cast<guint8>(pt));
+        gst_rtp_buffer_set_ssrc(rtp.get(), ssrc_);
+        gst_rtp_buffer_set_seq(rtp.get(), numbers.seq);
+        gst_rtp_buffer_set_timestamp(rtp.get(), numbers.timestamp);
       }
-      gst_rtp_buffer_set_payload_type(&rtp, static_cast<guint8>(pt));
-      gst_rtp_buffer_set_ssrc(&rtp, ssrc_);
-      gst_rtp_buffer_set_seq(&rtp, numbers.seq);
-      gst_rtp_buffer_set_timestamp(&rtp, numbers.timestamp);
-      gst_rtp_buffer_unmap(&rtp);
-      GST_BUFFER_PTS(b) = now;
-      GST_BUFFER_DTS(b) = GST_CLOCK_TIME_NONE;
-      gst_buffer_list_add(list.get(), b);
+      GST_BUFFER_PTS(b.get()) = now;
+      GST_BUFFER_DTS(b.get()) = GST_CLOCK_TIME_NONE;
+      gst_buffer_list_add(list.get(), b.release());  // the list takes the reference
     }
     bytes += gst_buffer_get_size(in);
   }

@@ -208,9 +208,9 @@ void WebrtcSession::start(const std::string& offer_sdp, const OfferInfo& info) {
   DescriptionPtr offer(gst_webrtc_session_description_new(GST_WEBRTC_SDP_TYPE_OFFER, sdp.release()));
   g_signal_emit_by_name(webrtc, "set-remote-description", offer.get(), nullptr);
   // webrtcbin runs its operations in order: the answer is created after the offer is applied.
-  GstPromise* promise = gst_promise_new_with_change_func(&WebrtcSession::on_answer_created, new Ref{weak}, &delete_ref_notify);
-  g_signal_emit_by_name(webrtc, "create-answer", nullptr, promise);
-  gst_promise_unref(promise);
+  common::PromisePtr promise(
+      gst_promise_new_with_change_func(&WebrtcSession::on_answer_created, new Ref{weak}, &delete_ref_notify));
+  g_signal_emit_by_name(webrtc, "create-answer", nullptr, promise.get());
   gather_timeout_.reset(g_timeout_add(3000, &WebrtcSession::on_gather_timeout, this));
 }
 

@@ -142,11 +142,11 @@ void WhepServer::start() {
   {
     common::FreePtr<GSList, g_slist_free> uris(soup_server_get_uris(server_.get()));
     for (GSList* u = uris.get(); u != nullptr; u = u->next) {
-      const int p = g_uri_get_port(static_cast<GUri*>(u->data));
+      const common::GUriPtr uri(static_cast<GUri*>(u->data));  // each element is ours to unref
+      const int p = g_uri_get_port(uri.get());
       if (p > 0) {
         port_ = static_cast<std::uint16_t>(p);
       }
-      g_uri_unref(static_cast<GUri*>(u->data));
     }
   }
   const std::string shown_host = w.listen.host.empty() ? "0.0.0.0" : w.listen.host;
