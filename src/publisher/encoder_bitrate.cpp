@@ -15,6 +15,7 @@ std::optional<guint> live_bitrate_value(EncoderKind kind, int kbps) {
     case EncoderKind::vah264enc:
       return k;
     case EncoderKind::v4l2h264enc:
+    case EncoderKind::passthrough:  // the camera's encoder: not ours to change
       return std::nullopt;
   }
   return std::nullopt;

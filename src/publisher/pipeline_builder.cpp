@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <stdexcept>
 
 namespace veter::publisher {
 
@@ -70,11 +71,25 @@ EncoderSettings encoder_settings(const PublisherConfig& cfg, EncoderKind encoder
               fmt::format("bitrate={} gop-size={} rate-control=bitrate complexity=low usage-type=camera",
                           kbps * 1000, gop),
               kAu};
+    case EncoderKind::passthrough:
+      // No encoder: h264parse takes the camera's H.264 to whole access units (what the SEI probe
+      // and rtph264pay want) and repeats SPS/PPS before every IDR, which a camera may send only once.
+      return {"", "config-interval=-1", kAu};
   }
   return {};
 }
 
+std::string_view encoder_element(EncoderKind encoder) {
+  return encoder == EncoderKind::passthrough ? "h264parse" : to_string(encoder);
+}
+
 namespace {
+
+/// Fresh noise every frame looks like a scene change to x264, which would then make every
+/// few frames an IDR; a camera does not, so neither does the test source.
+std::string snow_options(const PublisherConfig& cfg, EncoderKind encoder) {
+  return cfg.test_pattern == "snow" && encoder == EncoderKind::x264enc ? " option-string=scenecut=0" : "";
+}
 
 /// Source element and its caps, ending in raw video (system memory or NVMM for argus).
 std::string source_part(const PublisherConfig& cfg, const Selection& sel) {
@@ -83,24 +98,41 @@ std::string source_part(const PublisherConfig& cfg, const Selection& sel) {
       return fmt::format("nvarguscamerasrc name={} sensor-id={} ! video/x-raw(memory:NVMM),{},format=NV12",
                          element::source, sel.device.empty() ? "0" : sel.device, raw_caps(cfg));
     case SourceKind::v4l2:
+      if (sel.v4l2_format == V4l2Format::h264) {
+        // The camera's own encoder: its rate and GOP are the camera's (see docs/publisher.md).
+        return fmt::format("v4l2src name={} device={} ! video/x-h264,{}", element::source, sel.device, raw_caps(cfg));
+      }
       if (sel.v4l2_format == V4l2Format::mjpeg) {
         return fmt::format("v4l2src name={} device={} ! image/jpeg,{} ! jpegdec", element::source, sel.device,
                            raw_caps(cfg));
       }
       return fmt::format("v4l2src name={} device={} ! video/x-raw,{}", element::source, sel.device, raw_caps(cfg));
-    case SourceKind::test:
+    case SourceKind::test: {
       // A moving ball (or fresh noise every frame) and a wall clock: frozen video is visible at
       // a glance. The ball compresses far below any useful bitrate; snow needs all of it.
-      return fmt::format(
+      std::string out = fmt::format(
           "videotestsrc name={} is-live=true pattern={} ! video/x-raw,{} ! "
           "clockoverlay time-format=\"%Y-%m-%d %H:%M:%S\" halignment=right valignment=top",
           element::source, cfg.test_pattern, raw_caps(cfg));
+      if (sel.encoder == EncoderKind::passthrough) {
+        // Stands in for an H.264 camera: x264enc plays the camera's own encoder, so the passthrough
+        // path (parse, stamp, payload) runs on a machine without one.
+        const EncoderSettings cam = encoder_settings(cfg, EncoderKind::x264enc);
+        out += fmt::format(" ! videoconvert ! {} ! x264enc name={} {}{} ! {}", cam.input_caps,
+                           element::camera_encoder, cam.properties, snow_options(cfg, EncoderKind::x264enc),
+                           cam.output_caps);
+      }
+      return out;
+    }
   }
   return {};
 }
 
 /// From the source's output to what the encoder takes.
 std::string convert_part(const Selection& sel, const EncoderSettings& enc) {
+  if (sel.encoder == EncoderKind::passthrough) {
+    return {};  // H.264 from the camera straight into h264parse
+  }
   const bool source_nvmm = sel.source == SourceKind::argus;
   const bool encoder_nvmm = sel.encoder == EncoderKind::nvv4l2h264enc;
   if (source_nvmm && encoder_nvmm) {
@@ -127,11 +159,18 @@ std::string rtx_part(const PublisherConfig& cfg) {
 }  // namespace
 
 std::string build_pipeline_description(const PublisherConfig& cfg, const Selection& sel) {
+  if ((sel.source == SourceKind::v4l2 && sel.v4l2_format == V4l2Format::h264) !=
+          (sel.encoder == EncoderKind::passthrough) &&
+      sel.source != SourceKind::test) {
+    // Selection never pairs them otherwise: H.264 from a camera is passed through, and
+    // passthrough needs H.264 from the camera (or the test source's stand-in encoder).
+    throw std::invalid_argument(fmt::format("{} with {} video cannot be combined with encoder {}",
+                                            element_name(sel.source), to_string(sel.v4l2_format),
+                                            to_string(sel.encoder)));
+  }
   EncoderSettings enc = encoder_settings(cfg, sel.encoder);
-  if (sel.source == SourceKind::test && cfg.test_pattern == "snow" && sel.encoder == EncoderKind::x264enc) {
-    // Fresh noise every frame looks like a scene change to x264, which would then make every
-    // few frames an IDR; a camera does not, so neither does the test source.
-    enc.properties += " option-string=scenecut=0";
+  if (sel.source == SourceKind::test) {
+    enc.properties += snow_options(cfg, sel.encoder);
   }
   const int rtp_port = cfg.destination.port;
   const int local = cfg.local_port;
@@ -158,7 +197,7 @@ std::string build_pipeline_description(const PublisherConfig& cfg, const Selecti
       "udpsrc name={rtcp_src} port={lport1} caps=application/x-rtcp ! {rtpbin}.recv_rtcp_sink_0",
       fmt::arg("rtpbin", element::rtpbin), fmt::arg("srtp_elem", srtp_elem), fmt::arg("rtx", rtx_part(cfg)), fmt::arg("rtp_out", rtp_out),
       fmt::arg("rtcp_out", rtcp_out), fmt::arg("source", source_part(cfg, sel)),
-      fmt::arg("convert", convert_part(sel, enc)), fmt::arg("encoder", to_string(sel.encoder)),
+      fmt::arg("convert", convert_part(sel, enc)), fmt::arg("encoder", encoder_element(sel.encoder)),
       fmt::arg("enc", element::encoder), fmt::arg("props", enc.properties), fmt::arg("h264caps", enc.output_caps),
       fmt::arg("pay", element::payloader), fmt::arg("mtu", cfg.mtu), fmt::arg("rtp_sink", element::rtp_sink),
       fmt::arg("host", host), fmt::arg("port", rtp_port), fmt::arg("lport", local),

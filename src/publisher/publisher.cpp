@@ -51,8 +51,12 @@ struct ResolveRequest {
 
 }  // namespace
 
-Publisher::Publisher(PublisherConfig cfg, std::string description, common::MainLoop& loop)
-    : cfg_(std::move(cfg)), description_(std::move(description)), loop_(loop), cancellable_(g_cancellable_new()) {}
+Publisher::Publisher(PublisherConfig cfg, std::string description, EncoderKind encoder, common::MainLoop& loop)
+    : cfg_(std::move(cfg)),
+      description_(std::move(description)),
+      encoder_(encoder),
+      loop_(loop),
+      cancellable_(g_cancellable_new()) {}
 
 Publisher::~Publisher() {
   g_cancellable_cancel(cancellable_.get());
@@ -70,7 +74,12 @@ void Publisher::start() {
     srtcp_filter_ = std::make_unique<SrtcpFilter>(*srtp_key_);  // RTCP from the relay must authenticate too
   }
   sockets_ = open_local_sockets(cfg_.local_port, family);
-  if (cfg_.abr) {
+  if (cfg_.abr && !encoder_rate_adjustable(encoder_)) {
+    // Said once, here: nothing later pretends to follow the relay's reports.
+    spdlog::info("abr: inactive with encoder {}: the camera's own encoder sets the bitrate, the publisher cannot "
+                 "change it; keyframe requests are passed to the camera, which may ignore them (docs/publisher.md)",
+                 to_string(encoder_));
+  } else if (cfg_.abr) {
     abr_.emplace(std::min(cfg_.bitrate_min_kbps, cfg_.bitrate_kbps), cfg_.bitrate_kbps);
   }
   spdlog::info("local RTP port {} / RTCP port {} (send and receive)", sockets_.port, sockets_.port + 1);

@@ -19,7 +19,8 @@ void add_publisher_options(CLI::App& app, PublisherCli& cli) {
   app.add_option("--test-pattern", cli.test_pattern,
                  "With --source test: ball (compresses far below the bitrate) | snow (needs the bitrate)");
   app.add_option("--encoder", cli.encoder,
-                 "auto | nvv4l2h264enc | v4l2h264enc | vah264enc | x264enc | openh264enc");
+                 "auto | nvv4l2h264enc | v4l2h264enc | vah264enc | x264enc | openh264enc | passthrough (the "
+                 "camera's own H.264)");
   app.add_option("--size", cli.size, "Video size WxH (overrides the positional WxH)")->type_name("WxH");
   app.add_option("--fps", cli.fps, "Frames per second (overrides the positional FPS)")->type_name("FPS");
   app.add_option("--bitrate", cli.bitrate, "Bitrate in kbit/s (overrides the positional KBPS)")->type_name("KBPS");
@@ -106,7 +107,7 @@ PublisherConfig resolve_config(const PublisherCli& cli) {
     if (!is_known_encoder(*cli.encoder)) {
       throw ValueError(fmt::format(
           "--encoder: \"{}\" is not a known encoder (auto, nvv4l2h264enc, v4l2h264enc, vah264enc, "
-          "x264enc, openh264enc)",
+          "x264enc, openh264enc, passthrough)",
           *cli.encoder));
     }
     cfg.encoder = *cli.encoder;

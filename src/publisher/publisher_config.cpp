@@ -15,8 +15,8 @@ using common::ValueError;
 
 namespace {
 constexpr std::array<std::string_view, 4> kSources = {"auto", "argus", "v4l2", "test"};
-constexpr std::array<std::string_view, 6> kEncoders = {"auto",      "nvv4l2h264enc", "v4l2h264enc",
-                                                       "vah264enc", "x264enc",       "openh264enc"};
+constexpr std::array<std::string_view, 7> kEncoders = {"auto",    "nvv4l2h264enc", "v4l2h264enc", "vah264enc",
+                                                       "x264enc", "openh264enc",   "passthrough"};
 constexpr std::array<std::string_view, 2> kTestPatterns = {"ball", "snow"};
 
 void int_in(const YAML::Node& n, int& out, int lo, int hi) {
@@ -77,7 +77,7 @@ void apply_node(PublisherConfig& target, const YAML::Node& doc, const std::strin
     if (!is_known_encoder(s)) {
       throw ValueError(fmt::format(
           "\"{}\" is not a known encoder (auto, nvv4l2h264enc, v4l2h264enc, vah264enc, x264enc, "
-          "openh264enc)",
+          "openh264enc, passthrough)",
           s));
     }
     cfg.encoder = s;

@@ -61,7 +61,7 @@ int run(int argc, char** argv) {
     spdlog::info("veter-publisher {} starting: {}x{}@{} {} kbit/s, {} -> {}", common::version(), cfg.width,
                  cfg.height, cfg.fps, cfg.bitrate_kbps, to_string(sel.encoder), cfg.destination.to_string());
     spdlog::debug("pipeline: {}", description);
-    Publisher publisher(cfg, description, loop);
+    Publisher publisher(cfg, description, sel.encoder, loop);
     publisher.start();  // binds the local ports (exit 69 when taken)
     loop.on_shutdown([&publisher](int) { publisher.shutdown(); });
     common::systemd::Watchdog watchdog;

@@ -33,11 +33,23 @@ std::string_view to_string(EncoderKind e) {
       return "x264enc";
     case EncoderKind::openh264enc:
       return "openh264enc";
+    case EncoderKind::passthrough:
+      return "passthrough";
   }
   return "?";
 }
 
-std::string_view to_string(V4l2Format f) { return f == V4l2Format::raw ? "raw" : "mjpeg"; }
+std::string_view to_string(V4l2Format f) {
+  switch (f) {
+    case V4l2Format::raw:
+      return "raw";
+    case V4l2Format::mjpeg:
+      return "mjpeg";
+    case V4l2Format::h264:
+      return "h264";
+  }
+  return "?";
+}
 
 std::string_view element_name(SourceKind s) {
   switch (s) {
@@ -58,7 +70,12 @@ const std::vector<EncoderKind>& encoder_preference() {
   return order;
 }
 
+bool encoder_rate_adjustable(EncoderKind e) { return e != EncoderKind::passthrough; }
+
 std::optional<EncoderKind> encoder_from_name(std::string_view name) {
+  if (name == to_string(EncoderKind::passthrough)) {
+    return EncoderKind::passthrough;
+  }
   for (EncoderKind e : encoder_preference()) {
     if (to_string(e) == name) {
       return e;
@@ -87,7 +104,26 @@ int argus_sensor_id(const std::string& device) {
 }
 
 std::string v4l2_failure(const PublisherConfig& cfg, const std::string& device) {
+  if (cfg.encoder == "passthrough") {
+    return fmt::format("{} does not deliver H.264 at {}x{}@{}, which encoder passthrough needs", device, cfg.width,
+                       cfg.height, cfg.fps);
+  }
   return fmt::format("{} delivers neither raw video nor MJPEG at {}x{}@{}", device, cfg.width, cfg.height, cfg.fps);
+}
+
+/// The camera's own H.264 is taken (passthrough) with encoder auto or passthrough, never with a
+/// named encoder: that one is asked for raw video or MJPEG.
+std::optional<V4l2Format> v4l2_choice(const PublisherConfig& cfg, const Environment& env, const std::string& dev) {
+  const bool passthrough = cfg.encoder == "passthrough";
+  const bool auto_can_pass = cfg.encoder == "auto" && env.has_element("h264parse");
+  if ((passthrough || auto_can_pass) && env.v4l2_offers_h264 &&
+      env.v4l2_offers_h264(dev, cfg.width, cfg.height, cfg.fps)) {
+    return V4l2Format::h264;
+  }
+  if (passthrough) {
+    return std::nullopt;
+  }
+  return env.v4l2_format(dev, cfg.width, cfg.height, cfg.fps);
 }
 
 /// Fill source/device/v4l2_format for an explicit or automatic choice.
@@ -101,7 +137,9 @@ void select_source(const PublisherConfig& cfg, const Environment& env, Selection
     return;
   }
   std::vector<std::string> tried;
-  if (cfg.source == "auto" || want_argus) {
+  if (cfg.source == "auto" && cfg.encoder == "passthrough") {
+    tried.push_back("argus (not tried: it delivers raw video, encoder passthrough needs H.264)");
+  } else if (cfg.source == "auto" || want_argus) {
     // In auto mode a /dev/videoN device is not an Argus sensor id: probe sensor 0.
     const bool device_is_v4l2 = cfg.device.rfind("/dev/", 0) == 0;
     if (want_argus || !device_is_v4l2) {
@@ -135,7 +173,7 @@ void select_source(const PublisherConfig& cfg, const Environment& env, Selection
       tried.push_back("v4l2 (no video capture device under /dev/video*)");
     }
     for (const auto& dev : devices) {
-      if (auto fmt = env.v4l2_format(dev, cfg.width, cfg.height, cfg.fps)) {
+      if (auto fmt = v4l2_choice(cfg, env, dev)) {
         sel.source = SourceKind::v4l2;
         sel.device = dev;
         sel.v4l2_format = *fmt;
@@ -155,6 +193,28 @@ void select_source(const PublisherConfig& cfg, const Environment& env, Selection
 
 void select_encoder(const PublisherConfig& cfg, const Environment& env, Selection& sel,
                     const std::function<void(const std::string&)>& log) {
+  const bool camera_h264 = sel.source == SourceKind::v4l2 && sel.v4l2_format == V4l2Format::h264;
+  if (camera_h264 || cfg.encoder == "passthrough") {
+    if (sel.source == SourceKind::argus) {
+      throw common::UnavailableError(
+          "encoder passthrough needs a camera that delivers H.264 (a UVC H.264 camera through v4l2); "
+          "nvarguscamerasrc delivers raw video");
+    }
+    if (!env.has_element("h264parse")) {
+      throw common::UnavailableError(
+          "encoder passthrough needs h264parse (Debian package gstreamer1.0-plugins-bad), which is not installed");
+    }
+    sel.encoder = EncoderKind::passthrough;
+    if (sel.source == SourceKind::test) {
+      say(log, "encoder: passthrough, as configured (the test source stands in for an H.264 camera: x264enc "
+               "encodes the pattern as the camera's own encoder would)");
+    } else {
+      say(log, fmt::format("encoder: passthrough ({}: {} delivers H.264 at {}x{}@{}; not decoded, not re-encoded)",
+                           cfg.encoder == "auto" ? "auto" : "as configured", sel.device, cfg.width, cfg.height,
+                           cfg.fps));
+    }
+    return;
+  }
   if (cfg.encoder != "auto") {
     const auto kind = encoder_from_name(cfg.encoder);
     if (!kind) {
@@ -202,6 +262,11 @@ Selection select_elements(const PublisherConfig& cfg, const Environment& env,
   }
   if (sel.source == SourceKind::v4l2 && sel.v4l2_format == V4l2Format::mjpeg && !env.has_element("jpegdec")) {
     throw common::UnavailableError(fmt::format("{} delivers MJPEG but jpegdec is not installed", sel.device));
+  }
+  if (sel.source == SourceKind::test && sel.encoder == EncoderKind::passthrough && !env.has_element("x264enc")) {
+    throw common::UnavailableError(
+        "the test source with encoder passthrough needs x264enc (it plays the camera's encoder), which is not "
+        "installed");
   }
   if (sel.source == SourceKind::test && !env.has_element("clockoverlay")) {
     throw common::UnavailableError(

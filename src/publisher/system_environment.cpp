@@ -89,39 +89,51 @@ std::vector<std::string> v4l2_capture_devices() {
   return out;
 }
 
-/// Ask v4l2src (in READY, so it has probed the device) which formats it offers.
-std::optional<V4l2Format> v4l2_format(const std::string& device, int width, int height, int fps) {
+/// Ask v4l2src (in READY, so it has probed the device) which caps it offers.
+common::CapsPtr v4l2_offered_caps(const std::string& device) {
   auto src = adopt_floating(gst_element_factory_make("v4l2src", nullptr));
   if (!src) {
-    return std::nullopt;
+    return {};
   }
   g_object_set(src.get(), "device", device.c_str(), nullptr);
   if (gst_element_set_state(src.get(), GST_STATE_READY) == GST_STATE_CHANGE_FAILURE) {
     gst_element_set_state(src.get(), GST_STATE_NULL);
-    return std::nullopt;
+    return {};
   }
   auto pad = common::static_pad(src.get(), "src");
   CapsPtr offered(gst_pad_query_caps(pad.get(), nullptr));
   gst_element_set_state(src.get(), GST_STATE_NULL);
-  auto fits = [&](const char* media) {
-    CapsPtr want(gst_caps_from_string(
-        fmt::format("{},width={},height={},framerate={}/1", media, width, height, fps).c_str()));
-    return offered && gst_caps_can_intersect(offered.get(), want.get());
-  };
-  if (fits("video/x-raw")) {
+  return offered;
+}
+
+bool offers(const GstCaps* offered, const char* media, int width, int height, int fps) {
+  CapsPtr want(
+      gst_caps_from_string(fmt::format("{},width={},height={},framerate={}/1", media, width, height, fps).c_str()));
+  return offered != nullptr && want && gst_caps_can_intersect(offered, want.get());
+}
+
+std::optional<V4l2Format> v4l2_format(const std::string& device, int width, int height, int fps) {
+  const CapsPtr offered = v4l2_offered_caps(device);
+  if (offers(offered.get(), "video/x-raw", width, height, fps)) {
     return V4l2Format::raw;
   }
-  if (fits("image/jpeg")) {
+  if (offers(offered.get(), "image/jpeg", width, height, fps)) {
     return V4l2Format::mjpeg;
   }
   return std::nullopt;
 }
 
+/// UVC H.264 cameras (e.g. the Logitech C920) list video/x-h264 among v4l2src's caps.
+bool v4l2_offers_h264(const std::string& device, int width, int height, int fps) {
+  const CapsPtr offered = v4l2_offered_caps(device);
+  return offers(offered.get(), "video/x-h264", width, height, fps);
+}
+
 }  // namespace
 
 Environment system_environment() {
-  return Environment{&has_element, &argus_sensor_answers, &v4l2_capture_devices, &v4l2_format,
-                     &hardware_encoder_answers};
+  return Environment{&has_element,          &argus_sensor_answers,     &v4l2_capture_devices,
+                     &v4l2_format,          &hardware_encoder_answers, &v4l2_offers_h264};
 }
 
 }  // namespace veter::publisher

@@ -44,6 +44,16 @@ const std::string kOpenh264 =
     "openh264enc name=enc bitrate=2000000 gop-size=30 rate-control=bitrate complexity=low usage-type=camera ! "
     "video/x-h264,stream-format=byte-stream,alignment=au";
 
+// The camera's own H.264 (UVC H.264, e.g. a C920): parsed, not decoded or re-encoded.
+const std::string kV4l2H264 = "v4l2src name=src device=/dev/video0 ! video/x-h264,width=1280,height=720,framerate=30/1";
+const std::string kPassthrough =
+    "h264parse name=enc config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au";
+// The test source standing in for an H.264 camera: x264enc is the camera's encoder.
+const std::string kTestCamera =
+    "x264enc name=camera_h264 tune=zerolatency speed-preset=ultrafast bitrate=2000 vbv-buf-capacity=100 "
+    "key-int-max=30 bframes=0 sliced-threads=false threads=1 ! "
+    "video/x-h264,stream-format=byte-stream,alignment=au,profile=constrained-baseline";
+
 const std::string kToNvmm = " ! nvvidconv ! video/x-raw(memory:NVMM),format=NV12 ! ";
 const std::string kNvToI420 = " ! nvvidconv ! video/x-raw,format=I420 ! ";
 const std::string kNvToNv12 = " ! nvvidconv ! video/x-raw,format=NV12 ! ";
@@ -119,6 +129,10 @@ std::vector<Combo> combos() {
        {"videotestsrc", "clockoverlay", "videoconvert", "x264enc"}},
       {"test_openh264enc", sel(T, E::openh264enc), kTest + kConvI420 + kOpenh264,
        {"videotestsrc", "clockoverlay", "videoconvert", "openh264enc"}},
+      {"v4l2h264_passthrough", sel(V, E::passthrough, V4l2Format::h264), kV4l2H264 + " ! " + kPassthrough,
+       {"v4l2src", "h264parse"}},
+      {"test_passthrough", sel(T, E::passthrough), kTest + kConvI420 + kTestCamera + " ! " + kPassthrough,
+       {"videotestsrc", "clockoverlay", "videoconvert", "x264enc", "h264parse"}},
   };
 }
 
@@ -208,10 +222,32 @@ INSTANTIATE_TEST_SUITE_P(AllCombinations, BuilderGolden, ::testing::ValuesIn(com
 
 TEST(Builder, EveryCombinationIsCovered) {
   std::set<std::pair<int, int>> seen;
+  std::size_t passthrough = 0;
   for (const auto& c : combos()) {
-    seen.insert({static_cast<int>(c.sel.source) * 2 + static_cast<int>(c.sel.v4l2_format), static_cast<int>(c.sel.encoder)});
+    if (c.sel.encoder == EncoderKind::passthrough) {
+      ++passthrough;  // only with H.264 from the camera, or the test source's stand-in camera
+      continue;
+    }
+    seen.insert({static_cast<int>(c.sel.source) * 3 + static_cast<int>(c.sel.v4l2_format), static_cast<int>(c.sel.encoder)});
   }
   EXPECT_EQ(seen.size(), 4U * encoder_preference().size());
+  EXPECT_EQ(passthrough, 2U);
+}
+
+TEST(Builder, CameraH264OnlyWithPassthrough) {
+  // H.264 from the camera is never decoded and re-encoded, and passthrough never takes raw video.
+  EXPECT_THROW(build_pipeline_description(default_cfg(), sel(SourceKind::v4l2, EncoderKind::x264enc, V4l2Format::h264)),
+               std::invalid_argument);
+  EXPECT_THROW(build_pipeline_description(default_cfg(), sel(SourceKind::v4l2, EncoderKind::passthrough)),
+               std::invalid_argument);
+  EXPECT_THROW(build_pipeline_description(default_cfg(), sel(SourceKind::argus, EncoderKind::passthrough)),
+               std::invalid_argument);
+  // The camera's H.264 goes straight into the parser: no converter, no encoder, no decoder.
+  const std::string d =
+      build_pipeline_description(default_cfg(), sel(SourceKind::v4l2, EncoderKind::passthrough, V4l2Format::h264));
+  for (const char* absent : {"videoconvert", "x264enc", "avdec_h264", "jpegdec", "nvvidconv"}) {
+    EXPECT_EQ(d.find(absent), std::string::npos) << absent << " in " << d;
+  }
 }
 
 TEST(Builder, ConfigFlowsIntoTheDescription) {

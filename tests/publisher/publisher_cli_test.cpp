@@ -137,6 +137,22 @@ TEST(PublisherCli, DryRunPrintsChoiceAndPipeline) {
   EXPECT_NE(r.out.find("x264enc name=enc tune=zerolatency speed-preset=ultrafast bitrate=2000"), std::string::npos);
 }
 
+TEST(PublisherCli, PassthroughFromTheFileAndTheCommandLine) {
+  veter::test::TempDir dir;
+  const auto file = dir.write("p.yml", "encoder: passthrough\nsource: test\n");
+  const auto r = run_command({VETER_PUBLISHER_BIN, "--config", file, "--dry-run", "640x360"}, std::chrono::seconds(20));
+  ASSERT_EQ(r.status, 0) << r.err;
+  EXPECT_NE(r.out.find("encoder: passthrough\n"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("h264parse name=enc config-interval=-1 ! video/x-h264,stream-format=byte-stream,alignment=au ! "
+                       "rtph264pay"),
+            std::string::npos)
+      << r.out;
+  const auto c = run_command({VETER_PUBLISHER_BIN, "--dry-run", "--source", "test", "--encoder", "passthrough"},
+                             std::chrono::seconds(20));
+  ASSERT_EQ(c.status, 0) << c.err;
+  EXPECT_NE(c.out.find("encoder: passthrough\n"), std::string::npos) << c.out;
+}
+
 TEST(PublisherCli, MissingEncoderOrCameraExit69Named) {
   const auto enc = run_command({VETER_PUBLISHER_BIN, "--dry-run", "--source", "test", "--encoder", "nvv4l2h264enc"},
                                std::chrono::seconds(20));

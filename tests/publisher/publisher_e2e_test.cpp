@@ -45,6 +45,21 @@ std::size_t keyframes_after(const std::vector<RtpH264Receiver::AccessUnit>& aus,
   return n;
 }
 
+/// At least `n` access units, each with a capture-time SEI later than the one before, the last
+/// stamped with the wall clock of capture: within a few seconds of now.
+void expect_stamped_in_order(const std::vector<RtpH264Receiver::AccessUnit>& aus, std::size_t n) {
+  ASSERT_GE(aus.size(), n);
+  std::int64_t prev = 0;
+  for (std::size_t i = 0; i < aus.size(); ++i) {
+    ASSERT_TRUE(aus[i].capture_us.has_value()) << "access unit " << i << " has no capture-time SEI";
+    EXPECT_GT(*aus[i].capture_us, prev) << "access unit " << i;
+    prev = *aus[i].capture_us;
+  }
+  const std::int64_t now_us = g_get_real_time();
+  EXPECT_LT(now_us - prev, 5'000'000);
+  EXPECT_GE(now_us - prev, 0);
+}
+
 }  // namespace
 
 TEST(PublisherE2E, DecodesStampedFramesFromSymmetricPortsAndStopsCleanly) {
@@ -56,18 +71,7 @@ TEST(PublisherE2E, DecodesStampedFramesFromSymmetricPortsAndStopsCleanly) {
   ASSERT_TRUE(rx.wait_for_frames(60, 10s)) << "decoded " << rx.decoded_frames() << "\n" << pub.err();
   EXPECT_EQ(rx.last_size(), (std::pair<int, int>{640, 360}));
 
-  const auto aus = rx.access_units();
-  ASSERT_GE(aus.size(), 60U);
-  std::int64_t prev = 0;
-  for (std::size_t i = 0; i < aus.size(); ++i) {
-    ASSERT_TRUE(aus[i].capture_us.has_value()) << "access unit " << i << " has no capture-time SEI";
-    EXPECT_GT(*aus[i].capture_us, prev) << "access unit " << i;
-    prev = *aus[i].capture_us;
-  }
-  // Stamped with the wall clock of capture: within a few seconds of now.
-  const std::int64_t now_us = g_get_real_time();
-  EXPECT_LT(now_us - prev, 5'000'000);
-  EXPECT_GE(now_us - prev, 0);
+  expect_stamped_in_order(rx.access_units(), 60);
 
   // Symmetric RTP: RTP from local_port, RTCP sender reports from local_port+1.
   EXPECT_EQ(rx.rtp_sender_port(), ports.local);
@@ -239,5 +243,58 @@ TEST(PublisherE2E, NvidiaEncoderPathWithStandinsDecodesAndAnswersPli) {
   std::this_thread::sleep_for(1500ms);
   EXPECT_GE(keyframes_after(rx.access_units(), sent, sent + 1000ms), 1U) << "no IDR within 1 s of a PLI\n"
                                                                           << pub.err();
+  EXPECT_EQ(pub.stop(), 0) << pub.err();
+}
+
+namespace {
+/// Bounded wait for a keyframe that arrived after `t`; returns how long after `t` it arrived.
+std::optional<std::chrono::milliseconds> wait_keyframe_after(const RtpH264Receiver& rx,
+                                                             std::chrono::steady_clock::time_point t,
+                                                             std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    for (const auto& au : rx.access_units()) {
+      if (au.keyframe && au.arrival > t) {
+        return std::chrono::duration_cast<std::chrono::milliseconds>(au.arrival - t);
+      }
+    }
+    std::this_thread::sleep_for(20ms);  // polling interval of the bounded wait
+  }
+  return std::nullopt;
+}
+}  // namespace
+
+// encoder passthrough in the real binary: the test source stands in for an H.264 camera (its
+// x264enc is the camera's encoder); the publisher only parses, stamps and payloads that H.264.
+// The receiver decodes the camera's size with a capture-time SEI in every access unit, the
+// bitrate controller says once that it is inactive, and a PLI reaches the camera's encoder
+// through h264parse as an upstream force-key-unit event.
+TEST(PublisherE2E, PassthroughOfCameraH264DecodesStampedFramesAndPassesPliToTheCamera) {
+  Ports ports;
+  TempDir dir;
+  RtpH264Receiver rx(ports.dest);
+  rx.start();
+  const auto cfg = dir.write("publisher.yml", "keyframe_interval: 3600\nencoder: passthrough\n");
+  Process pub({VETER_PUBLISHER_BIN, "--config", cfg, "--source", "test", "640x360", "30", "800", "--host",
+               "127.0.0.1", "--port", std::to_string(ports.dest), "--local-port", std::to_string(ports.local)});
+  ASSERT_TRUE(rx.wait_for_frames(30, 20s)) << "decoded " << rx.decoded_frames() << "\n" << pub.err();
+  EXPECT_EQ(rx.last_size(), (std::pair<int, int>{640, 360}));
+  expect_stamped_in_order(rx.access_units(), 30);
+
+  const std::string abr_line = "abr: inactive with encoder passthrough";
+  ASSERT_TRUE(pub.wait_for_output(abr_line, 5s)) << pub.err();
+  const std::string log = pub.err();
+  EXPECT_EQ(log.find(abr_line, log.find(abr_line) + 1), std::string::npos) << "said more than once:\n" << log;
+  EXPECT_EQ(log.find("bitrate target"), std::string::npos) << log;
+
+  const auto ssrc = rx.ssrc();
+  ASSERT_TRUE(ssrc.has_value());
+  const auto sent = std::chrono::steady_clock::now();
+  rx.send_pli(*ssrc, "127.0.0.1", ports.local + 1);
+  const auto delay = wait_keyframe_after(rx, sent, 3s);
+  ASSERT_TRUE(delay.has_value()) << "no IDR after the PLI (GOP 3600: only a forced one can come)\n" << pub.err();
+  std::cerr << "passthrough PLI -> IDR arrival: " << delay->count() << " ms\n";
+  EXPECT_TRUE(rx.wait_for_frames(rx.decoded_frames() + 15, 10s)) << "decoding stopped after the forced IDR";
+  EXPECT_EQ(rx.last_size(), (std::pair<int, int>{640, 360}));
   EXPECT_EQ(pub.stop(), 0) << pub.err();
 }

@@ -29,7 +29,7 @@ TEST(PublisherRestart, FailedPipelineRestartsWithDoublingBackoff) {
   desc.replace(desc.find(live), live.size(), "is-live=true num-buffers=15");
 
   common::MainLoop loop;
-  Publisher pub(cfg, desc, loop);
+  Publisher pub(cfg, desc, sel.encoder, loop);
   pub.start();
   common::SourceId stop(g_timeout_add(
       5000,

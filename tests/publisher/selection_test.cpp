@@ -19,6 +19,7 @@ struct FakeMachine {
   std::set<int> argus_sensors;
   std::vector<std::string> devices;
   std::map<std::string, V4l2Format> formats;
+  std::set<std::string> h264_devices;  // deliver H.264 themselves at the requested size
   bool nvenc_works = true;
   mutable std::vector<std::string> probed;
 
@@ -41,6 +42,10 @@ struct FakeMachine {
         [this](EncoderKind e) {
           probed.push_back("encode:" + std::string(to_string(e)));
           return nvenc_works;
+        },
+        [this](const std::string& dev, int, int, int) {
+          probed.push_back("h264:" + dev);
+          return h264_devices.count(dev) > 0;
         }};
   }
 };
@@ -167,4 +172,75 @@ TEST(Selection, AutoSkipsAnInstalledNvidiaEncoderThatCannotEncode) {
   // An explicit choice is not second-guessed.
   m.nvenc_works = false;
   EXPECT_EQ(select_elements(cfg_with("test", "nvv4l2h264enc"), m.env()).encoder, EncoderKind::nvv4l2h264enc);
+}
+
+// A UVC H.264 camera (e.g. a C920) offers H.264 besides raw and MJPEG.
+TEST(Selection, AutoPassesThroughACameraThatDeliversH264) {
+  FakeMachine m;
+  m.elements.insert({"x264enc", "h264parse"});
+  m.devices = {"/dev/video0", "/dev/video2"};
+  m.formats["/dev/video0"] = V4l2Format::raw;
+  m.formats["/dev/video2"] = V4l2Format::mjpeg;
+  m.h264_devices = {"/dev/video2"};
+  std::vector<std::string> log;
+  auto s = select_elements(cfg_with("v4l2"), m.env(), [&](const std::string& l) { log.push_back(l); });
+  // /dev/video0 has no H.264: with auto it is taken raw, the first usable device.
+  EXPECT_EQ(s.device, "/dev/video0");
+  EXPECT_EQ(s.encoder, EncoderKind::x264enc);
+  m.devices = {"/dev/video2"};
+  log.clear();
+  s = select_elements(cfg_with("v4l2"), m.env(), [&](const std::string& l) { log.push_back(l); });
+  EXPECT_EQ(s.source, SourceKind::v4l2);
+  EXPECT_EQ(s.device, "/dev/video2");
+  EXPECT_EQ(s.v4l2_format, V4l2Format::h264);
+  EXPECT_EQ(s.encoder, EncoderKind::passthrough);
+  ASSERT_FALSE(log.empty());
+  EXPECT_NE(log.back().find("passthrough (auto: /dev/video2 delivers H.264 at 1280x720@30"), std::string::npos)
+      << log.back();
+  // A named encoder is not second-guessed: the camera's MJPEG is decoded and encoded by it.
+  s = select_elements(cfg_with("v4l2", "x264enc"), m.env());
+  EXPECT_EQ(s.v4l2_format, V4l2Format::mjpeg);
+  EXPECT_EQ(s.encoder, EncoderKind::x264enc);
+  // Without h264parse, auto does not pick passthrough.
+  m.elements.erase("h264parse");
+  s = select_elements(cfg_with("v4l2"), m.env());
+  EXPECT_EQ(s.v4l2_format, V4l2Format::mjpeg);
+  EXPECT_EQ(s.encoder, EncoderKind::x264enc);
+}
+
+TEST(Selection, ExplicitPassthroughNeedsACameraThatDeliversH264) {
+  FakeMachine m;
+  m.elements.insert({"x264enc", "h264parse", "nvarguscamerasrc"});
+  m.argus_sensors = {0};
+  m.devices = {"/dev/video0", "/dev/video1"};
+  m.formats["/dev/video0"] = V4l2Format::raw;
+  m.formats["/dev/video1"] = V4l2Format::raw;
+  m.h264_devices = {"/dev/video1"};
+  // auto source: argus is not tried (raw video); the first device with H.264 is taken.
+  auto s = select_elements(cfg_with("auto", "passthrough"), m.env());
+  EXPECT_EQ(s.source, SourceKind::v4l2);
+  EXPECT_EQ(s.device, "/dev/video1");
+  EXPECT_EQ(s.encoder, EncoderKind::passthrough);
+  EXPECT_EQ(std::count(m.probed.begin(), m.probed.end(), "argus:0"), 0);
+  try {
+    select_elements(cfg_with("v4l2", "passthrough", "/dev/video0"), m.env());
+    FAIL() << "passthrough of a raw-only camera";
+  } catch (const common::UnavailableError& e) {
+    EXPECT_STREQ(e.what(),
+                 "no camera found: tried v4l2 (/dev/video0 does not deliver H.264 at 1280x720@30, which encoder "
+                 "passthrough needs); use --source test for the test pattern");
+  }
+  EXPECT_THROW(select_elements(cfg_with("argus", "passthrough"), m.env()), common::UnavailableError);
+  m.elements.erase("h264parse");
+  EXPECT_THROW(select_elements(cfg_with("v4l2", "passthrough", "/dev/video1"), m.env()), common::UnavailableError);
+}
+
+TEST(Selection, TestSourceWithPassthroughStandsInForAnH264Camera) {
+  FakeMachine m;
+  m.elements.insert({"x264enc", "h264parse"});
+  EXPECT_EQ(select_elements(cfg_with("test", "passthrough"), m.env()).encoder, EncoderKind::passthrough);
+  EXPECT_EQ(select_elements(cfg_with("test"), m.env()).encoder, EncoderKind::x264enc);  // auto: raw is encoded
+  m.elements.erase("x264enc");
+  m.elements.insert("openh264enc");
+  EXPECT_THROW(select_elements(cfg_with("test", "passthrough"), m.env()), common::UnavailableError);
 }

@@ -3,6 +3,7 @@
 //
 //   <source> ! <convert to encoder input> ! <encoder> ! <h264 caps> ! rtph264pay
 //     ! rtpbin.send_rtp_sink_0
+// With encoder passthrough the source delivers H.264 and <encoder> is h264parse (no convert).
 //   rtpbin.send_rtp_src_0  ! udpsink name=rtp_sink  (local_port   -> destination port)
 //   rtpbin.send_rtcp_src_0 ! udpsink name=rtcp_sink (local_port+1 -> destination port+1)
 //   udpsrc name=rtcp_src (local_port+1) ! rtpbin.recv_rtcp_sink_0
@@ -15,6 +16,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "veter/publisher/publisher_config.hpp"
 #include "veter/publisher/selection.hpp"
@@ -24,7 +26,8 @@ namespace veter::publisher {
 /// Element names in the description that the runtime looks up.
 namespace element {
 inline constexpr const char* source = "src";
-inline constexpr const char* encoder = "enc";
+inline constexpr const char* encoder = "enc";  // the encoder; h264parse with passthrough
+inline constexpr const char* camera_encoder = "camera_h264";  // test source with passthrough: the camera's x264enc
 inline constexpr const char* payloader = "pay";
 inline constexpr const char* rtpbin = "rtpbin";
 inline constexpr const char* rtp_sink = "rtp_sink";
@@ -41,8 +44,11 @@ struct EncoderSettings {
   std::string output_caps;  // H.264 caps after the encoder
 };
 EncoderSettings encoder_settings(const PublisherConfig& cfg, EncoderKind encoder);
+/// The element behind element::encoder: the encoder's own name, h264parse for passthrough.
+std::string_view encoder_element(EncoderKind encoder);
 
-/// The full description for gst_parse_launch.
+/// The full description for gst_parse_launch. Throws std::invalid_argument for a V4L2 H.264
+/// source without passthrough, or passthrough with a raw source other than the test pattern.
 std::string build_pipeline_description(const PublisherConfig& cfg, const Selection& sel);
 
 }  // namespace veter::publisher

@@ -30,7 +30,9 @@ namespace veter::publisher {
 
 class Publisher {
  public:
-  Publisher(PublisherConfig cfg, std::string description, common::MainLoop& loop);
+  /// `encoder` is the selected one: with passthrough the bitrate controller stays off (the
+  /// camera's encoder sets the rate).
+  Publisher(PublisherConfig cfg, std::string description, EncoderKind encoder, common::MainLoop& loop);
   Publisher(const Publisher&) = delete;
   Publisher& operator=(const Publisher&) = delete;
   ~Publisher();
@@ -67,6 +69,7 @@ class Publisher {
 
   PublisherConfig cfg_;
   std::string description_;
+  EncoderKind encoder_;
   common::MainLoop& loop_;
   Phase phase_ = Phase::idle;
   LocalSockets sockets_;

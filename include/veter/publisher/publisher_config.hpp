@@ -20,7 +20,7 @@ struct PublisherConfig {
   int bitrate_kbps = 2000;       // the encoder's target on a clean path (and the ceiling with abr)
   int bitrate_min_kbps = 300;    // abr floor (at most bitrate_kbps)
   bool abr = true;               // lower the bitrate on loss / queueing delay from the relay's reports
-  std::string encoder = "auto";  // auto | nvv4l2h264enc | v4l2h264enc | vah264enc | x264enc | openh264enc
+  std::string encoder = "auto";  // auto | nvv4l2h264enc | v4l2h264enc | vah264enc | x264enc | openh264enc | passthrough
   int keyframe_interval = 30;    // frames
   int mtu = 1200;
   int local_port = 5004;         // fixed local RTP port (RTCP on +1), symmetric RTP; 0 = any free pair

@@ -13,9 +13,10 @@
 namespace veter::publisher {
 
 enum class SourceKind { argus, v4l2, test };
-enum class EncoderKind { nvv4l2h264enc, v4l2h264enc, vah264enc, x264enc, openh264enc };
+/// passthrough: no encoder; the camera's own H.264 is parsed, stamped and payloaded.
+enum class EncoderKind { nvv4l2h264enc, v4l2h264enc, vah264enc, x264enc, openh264enc, passthrough };
 /// What a V4L2 camera delivers at the requested size and rate.
-enum class V4l2Format { raw, mjpeg };
+enum class V4l2Format { raw, mjpeg, h264 };
 
 /// The chosen elements; together with the configuration this fully determines
 /// the pipeline description (see pipeline_builder.hpp).
@@ -32,8 +33,11 @@ std::string_view to_string(EncoderKind e);
 std::string_view to_string(V4l2Format f);
 /// The GStreamer element name of a source ("nvarguscamerasrc", "v4l2src", "videotestsrc").
 std::string_view element_name(SourceKind s);
-/// Encoders in the order `encoder: auto` tries them (hardware first).
+/// Encoders in the order `encoder: auto` tries them (hardware first); passthrough is not among
+/// them: auto takes it only when the camera itself delivers H.264.
 const std::vector<EncoderKind>& encoder_preference();
+/// False for passthrough: the camera's encoder sets the rate, the publisher cannot change it.
+bool encoder_rate_adjustable(EncoderKind e);
 std::optional<EncoderKind> encoder_from_name(std::string_view name);
 
 /// What the machine offers. Injected so the selection logic is testable.
@@ -50,6 +54,8 @@ struct Environment {
   /// True when the hardware encoder really encodes a frame (not only installed). Jetsons without
   /// NVENC (Orin Nano) have nvv4l2h264enc but it cannot encode. Empty: not probed.
   std::function<bool(EncoderKind encoder)> hardware_encoder_answers;
+  /// True when the device delivers H.264 itself at width x height @ fps (UVC H.264 cameras).
+  std::function<bool(const std::string& device, int width, int height, int fps)> v4l2_offers_h264;
 };
 
 /// The real machine: GStreamer registry, Argus probe pipeline, /dev/video* ioctls.
