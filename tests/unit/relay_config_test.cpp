@@ -25,7 +25,7 @@ TEST(RelayConfig, DefaultsAreTheSeeds) {
 TEST(RelayConfig, DumpLoadsBack) {
   RelayConfig cfg;
   cfg.paths[0].ingest.allow_from = {common::parse_cidr("10.0.0.0/8")};
-  cfg.paths.push_back(relay::PathConfig{"front", {}, 3, "echo hi", "", "continue", {}});
+  cfg.paths.push_back(relay::PathConfig{"front", {}, 3, "echo hi", "", "continue", {}, {}});
   cfg.paths[1].ingest.listen.port = 9010;
   cfg.paths[0].ingest.takeover = relay::Takeover::allow_from_only;
   cfg.paths[1].ingest.takeover = relay::Takeover::never;

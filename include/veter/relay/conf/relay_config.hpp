@@ -125,7 +125,7 @@ struct RelayConfig {
   HttpListenerConfig metrics{true, {"127.0.0.1", 9998}};
   // Recordings over HTTP (MediaMTX playback-server shape: /list, /get).
   HttpListenerConfig playback{false, {"127.0.0.1", 9996}};
-  std::vector<PathConfig> paths{PathConfig{"camera", {}, 0, "", "", "continue", {}}};
+  std::vector<PathConfig> paths{PathConfig{"camera", {}, 0, "", "", "continue", {}, {}}};
   // issue 6: api.token / metrics.token; non-empty = require "Authorization: Bearer <token>"
   std::string api_token;
   std::string metrics_token;
