@@ -19,6 +19,11 @@ endif()
 if(VETER_TSAN)
   add_compile_options(-fsanitize=thread -fno-omit-frame-pointer)
   add_link_options(-fsanitize=thread)
+  # Makes GLib's futex-based GMutex/GCond visible to TSan (see the source); linked first into
+  # every target defined after this point, so it precedes libglib in symbol lookup.
+  add_library(veter_tsan_glib_sync SHARED ${PROJECT_SOURCE_DIR}/tests/tsan/glib_sync_annotations.cpp)
+  target_link_libraries(veter_tsan_glib_sync PRIVATE ${CMAKE_DL_LIBS})
+  link_libraries(veter_tsan_glib_sync)
 endif()
 
 # veter_add_warnings(target): apply the project's warning flags.

@@ -24,7 +24,7 @@ case "$kind" in
     ;;
   tsan)
     dir=build-tsan
-    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETER_WERROR=ON -DVETER_TSAN=ON >/dev/null
+    cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETER_WERROR=ON -DVETER_TSAN=ON -DVETER_RELAY=ON >/dev/null
     ;;
   *)
     echo "usage: $0 [release|asan|tsan]" >&2

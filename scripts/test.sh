@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Check the sources (scripts/lint.sh), install what is missing, build, run the whole test suite, then the same
-# tests again in an ASan+UBSan build, then fuzz each target. Exits non-zero on any failure.
+# tests again in an ASan+UBSan build, the unit tests and the relay, API and security e2e tests in a
+# ThreadSanitizer build, then fuzz each target. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -28,6 +29,23 @@ export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:detect_odr_violation=0:fast_
 export LSAN_OPTIONS="suppressions=$root/tests/lsan.supp:print_suppressions=0"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1"
 run_ctest build-asan
+
+echo "=== tests (ThreadSanitizer build: unit tests; relay, API, security e2e) ==="
+./scripts/build.sh tsan
+unset ASAN_OPTIONS LSAN_OPTIONS UBSAN_OPTIONS
+# halt_on_error: a report ends the process (a relay under test then fails its test).
+# G_SLICE=always-malloc: GLib's slice allocator recycles memory behind TSan's back.
+# tests/tsan.supp: GLib/GStreamer internals only, each entry commented (docs/development.md); the
+# TSan binaries also link tests/tsan/glib_sync_annotations.cpp, which shows TSan GLib's GMutex/GCond.
+export TSAN_OPTIONS="suppressions=$root/tests/tsan.supp:halt_on_error=1:second_deadlock_stack=1:history_size=4"
+export G_SLICE=always-malloc
+(cd build-tsan && ctest --output-on-failure -j "$(nproc)" -L unit)
+# Not under TSan: the two RTSPS viewers. Their GIO TLS client in the test process (GTask threads)
+# trips descriptor reports inside unnamed GLib internals (GWakeup's eventfd) that no suppression
+# can name short of all of libglib; RTSPS stays covered by the release and ASan runs.
+(cd build-tsan && ctest --output-on-failure -L e2e -R '^(RelayE2E|ViewerRegistryE2E|ApiE2e|SecurityE2e|RtspAuthE2e|SrtcpE2e)\.' \
+  -E '^(SecurityE2e\.RtspsWithSelfSignedCertificate|RtspAuthE2e\.PassSha256UserGetsVideoOverRtsps)$')
+unset TSAN_OPTIONS G_SLICE
 
 echo "=== fuzzing (libFuzzer, ASan + UBSan, ${VETER_FUZZ_SECONDS:-30} s per target) ==="
 ./scripts/fuzz.sh "${VETER_FUZZ_SECONDS:-30}"
