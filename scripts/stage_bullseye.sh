@@ -86,6 +86,7 @@ cleanup() {
   mounted=()
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM  # through the EXIT trap: a killed run leaves no mounts behind
 mnt() {  # mnt <chroot> <target inside chroot> <mount args...>
   mkdir -p "$1$2"
   mount "${@:3}" "$1$2"
