@@ -115,12 +115,19 @@ if command -v ccache >/dev/null; then
   ccache -z >/dev/null
 fi
 mkdir -p "$build"
+# pkg-config's answers are cached with the overlay's path: a build dir configured against another
+# overlay (new package versions, another VETER_CHROOT_CACHE) is configured afresh.
+if [ -f "$build/CMakeCache.txt" ] && [ "$(cat "$build/.veter-overlay" 2>/dev/null)" != "$overlay" ]; then
+  echo "arm64 stage: $build was not configured against $overlay: configuring afresh"
+  rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles"
+fi
 cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-aarch64-linux-gnu.cmake" \
   -DVETER_ARM64_DEV_OVERLAY="$overlay" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETER_WERROR=ON \
   -DVETER_RELAY=OFF -DVETER_BUILD_TESTS=OFF -DVETER_HEADER_ONLY_FMT=ON "${launcher[@]}" >"$build/configure.log" 2>&1 || {
   cat "$build/configure.log" >&2
   exit 1
 }
+echo "$overlay" >"$build/.veter-overlay"
 cmake --build "$build" -j 2 --target veter-publisher
 file "$build/src/publisher/veter-publisher" | grep -q "ARM aarch64" || {
   echo "arm64 stage: $build/src/publisher/veter-publisher is not an arm64 binary" >&2
@@ -128,7 +135,7 @@ file "$build/src/publisher/veter-publisher" | grep -q "ARM aarch64" || {
 }
 hits=""
 if [ ${#launcher[@]} -gt 0 ]; then
-  hits=" ($(ccache -s | awk '/^ *Hits:/ {print "ccache hits " $2 "/" $4; exit}'))"
+  hits="$(ccache -s | awk '/^ *Hits:/ {print " (ccache hits " $2 "/" $4 ")"; exit}')"  # none: nothing compiled
 fi
 echo "arm64 stage: cross build took $(( $(date +%s) - t0 )) s$hits"
 
