@@ -14,12 +14,16 @@
 #   4. cpack: build-arm64/veter-publisher_<v>_arm64.deb, its control fields checked by
 #      tests/ship/robot_package_test.cpp (Depends: names that exist on Ubuntu 22.04 / JetPack 6).
 #
+# ccache keeps its own cache in $VETER_CHROOT_CACHE/ccache-arm64, independent of the clone's path,
+# so a second run on the same machine (also from a fresh clone) compiles nothing.
 # Where it cannot run it says why and exits 0 — except under CI=true, where it fails.
-# Usage: scripts/stage_arm64.sh [host-build-dir] (default: build)
+# Usage: scripts/stage_arm64.sh [host-build-dir]
+#   host-build-dir: the host's release build (default $VETER_HOST_BUILD, else build/ of this clone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
-host_build="${1:-build}"
+host_build="${1:-${VETER_HOST_BUILD:-build}}"
+case "$host_build" in /*) ;; *) host_build="$root/$host_build" ;; esac
 start=$(date +%s)
 
 cant_run() {
@@ -35,12 +39,13 @@ cant_run() {
 OVERLAY_DEVS=(libgstreamer-plugins-base1.0-dev libsrtp2-dev libyaml-cpp-dev)
 
 command -v aarch64-linux-gnu-g++ >/dev/null || cant_run "no aarch64-linux-gnu-g++ (crossbuild-essential-arm64; scripts/deps.sh)"
-command -v qemu-aarch64-static >/dev/null || cant_run "no qemu-aarch64-static (qemu-user-static; scripts/deps.sh)"
+# Absolute: the smoke test execs its command's first word without a PATH search.
+qemu="$(command -v qemu-aarch64-static)" || cant_run "no qemu-aarch64-static (qemu-user-static; scripts/deps.sh)"
 dpkg --print-foreign-architectures | grep -qx arm64 || cant_run "dpkg has no arm64 architecture (scripts/deps.sh)"
 [ -f /usr/lib/aarch64-linux-gnu/pkgconfig/gstreamer-1.0.pc ] ||
   cant_run "libgstreamer1.0-dev:arm64 is not installed (scripts/deps.sh)"
-smoke_bin="$root/$host_build/tests/relay/test_foreign_publisher_e2e"
-deb_test_bin="$root/$host_build/tests/ship/test_robot_package"
+smoke_bin="$host_build/tests/relay/test_foreign_publisher_e2e"
+deb_test_bin="$host_build/tests/ship/test_robot_package"
 if [ ! -x "$smoke_bin" ] || [ ! -x "$deb_test_bin" ]; then
   cant_run "the host build $host_build/ lacks test_foreign_publisher_e2e or test_robot_package (scripts/build.sh release)"
 fi
@@ -104,25 +109,41 @@ build="$root/build-arm64"
 launcher=()
 if command -v ccache >/dev/null; then
   launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+  # Paths relative to the clone, the compile directory not hashed (it only changes the debug
+  # info's DW_AT_comp_dir): a fresh clone elsewhere hits the same entries.
+  export CCACHE_DIR="$cache/ccache-arm64" CCACHE_BASEDIR="$root" CCACHE_NOHASHDIR=true
+  ccache -z >/dev/null
+fi
+mkdir -p "$build"
+# pkg-config's answers are cached with the overlay's path: a build dir configured against another
+# overlay (new package versions, another VETER_CHROOT_CACHE) is configured afresh.
+if [ -f "$build/CMakeCache.txt" ] && [ "$(cat "$build/.veter-overlay" 2>/dev/null)" != "$overlay" ]; then
+  echo "arm64 stage: $build was not configured against $overlay: configuring afresh"
+  rm -rf "$build/CMakeCache.txt" "$build/CMakeFiles"
 fi
 cmake -S . -B "$build" -DCMAKE_TOOLCHAIN_FILE="$root/cmake/toolchain-aarch64-linux-gnu.cmake" \
   -DVETER_ARM64_DEV_OVERLAY="$overlay" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DVETER_WERROR=ON \
-  -DVETER_RELAY=OFF -DVETER_BUILD_TESTS=OFF -DVETER_HEADER_ONLY_FMT=ON "${launcher[@]}" >"$build.configure.log" 2>&1 || {
-  cat "$build.configure.log" >&2
+  -DVETER_RELAY=OFF -DVETER_BUILD_TESTS=OFF -DVETER_HEADER_ONLY_FMT=ON "${launcher[@]}" >"$build/configure.log" 2>&1 || {
+  cat "$build/configure.log" >&2
   exit 1
 }
+echo "$overlay" >"$build/.veter-overlay"
 cmake --build "$build" -j 2 --target veter-publisher
 file "$build/src/publisher/veter-publisher" | grep -q "ARM aarch64" || {
   echo "arm64 stage: $build/src/publisher/veter-publisher is not an arm64 binary" >&2
   exit 1
 }
-echo "arm64 stage: cross build took $(( $(date +%s) - t0 )) s"
+hits=""
+if [ ${#launcher[@]} -gt 0 ]; then
+  hits="$(ccache -s | awk '/^ *Hits:/ {print " (ccache hits " $2 "/" $4 ")"; exit}')"  # none: nothing compiled
+fi
+echo "arm64 stage: cross build took $(( $(date +%s) - t0 )) s$hits"
 
 # ---- smoke under qemu-user ----
 t0=$(date +%s)
 # No binfmt_misc needed: qemu runs the binary directly. GStreamer's plugin scanner would be a
 # second arm64 executable, so the registry is built in-process, and kept between runs.
-VETER_FOREIGN_PUBLISHER="qemu-aarch64-static -L / -E GST_REGISTRY_FORK=no \
+VETER_FOREIGN_PUBLISHER="$qemu -L / -E GST_REGISTRY_FORK=no \
 -E GST_REGISTRY=$cache/arm64-gst-registry.bin $build/src/publisher/veter-publisher" \
 VETER_FOREIGN_SIZE=320x240 VETER_FOREIGN_SECONDS=5 \
   "$smoke_bin" --gtest_filter='ForeignPublisher.*'
@@ -132,8 +153,8 @@ echo "arm64 stage: qemu smoke took $(( $(date +%s) - t0 )) s"
 t0=$(date +%s)
 rm -f "$build"/veter-publisher_*_arm64.deb
 # dpkg-shlibdeps resolves the arm64 libraries through DEB_HOST_ARCH.
-(cd "$build" && DEB_HOST_ARCH=arm64 cpack -G DEB -D CPACK_COMPONENTS_ALL=publisher >"$build.cpack.log" 2>&1) || {
-  cat "$build.cpack.log" >&2
+(cd "$build" && DEB_HOST_ARCH=arm64 cpack -G DEB -D CPACK_COMPONENTS_ALL=publisher >"$build/cpack.log" 2>&1) || {
+  cat "$build/cpack.log" >&2
   exit 1
 }
 deb="$(ls "$build"/veter-publisher_*_arm64.deb)"

@@ -11,13 +11,15 @@
 #      viewer decodes it (tests/relay/foreign_publisher_e2e_test.cpp with VETER_FOREIGN_PUBLISHER).
 #      The chroot shares the host's network namespace, so loopback and free ports just work.
 #
-# Needs root (debootstrap, chroot, mount) and the host's release build (build/, for the relay and
-# the smoke test). Where it cannot run it says why and exits 0 — except under CI=true, where it
-# fails. Usage: scripts/stage_bullseye.sh [host-build-dir] (default: build)
+# Needs root (debootstrap, chroot, mount) and the host's release build (for the relay and the
+# smoke test). Where it cannot run it says why and exits 0 — except under CI=true, where it fails.
+# Usage: scripts/stage_bullseye.sh [host-build-dir]
+#   host-build-dir: the host's release build (default $VETER_HOST_BUILD, else build/ of this clone)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
-host_build="${1:-build}"
+host_build="${1:-${VETER_HOST_BUILD:-build}}"
+case "$host_build" in /*) ;; *) host_build="$root/$host_build" ;; esac
 start=$(date +%s)
 
 cant_run() {
@@ -44,8 +46,10 @@ CLI11_DEB=libcli11-dev
 
 [ "$(id -u)" -eq 0 ] || cant_run "needs root (debootstrap, chroot, mount)"
 command -v debootstrap >/dev/null || cant_run "debootstrap is not installed (scripts/deps.sh installs it)"
-relay_bin="$root/$host_build/src/relay/veter-relay"
-smoke_bin="$root/$host_build/tests/relay/test_foreign_publisher_e2e"
+# Absolute: the smoke test execs its command's first word without a PATH search.
+chroot_cmd="$(command -v chroot)" || cant_run "no chroot command"
+relay_bin="$host_build/src/relay/veter-relay"
+smoke_bin="$host_build/tests/relay/test_foreign_publisher_e2e"
 if [ ! -x "$relay_bin" ] || [ ! -x "$smoke_bin" ]; then
   cant_run "the host build $host_build/ has no veter-relay or test_foreign_publisher_e2e (run scripts/build.sh release)"
 fi
@@ -82,6 +86,7 @@ cleanup() {
   mounted=()
 }
 trap cleanup EXIT
+trap 'exit 1' INT TERM  # through the EXIT trap: a killed run leaves no mounts behind
 mnt() {  # mnt <chroot> <target inside chroot> <mount args...>
   mkdir -p "$1$2"
   mount "${@:3}" "$1$2"
@@ -145,8 +150,9 @@ in_chroot cmake -S /veter/src -B /veter/build -DCMAKE_BUILD_TYPE=RelWithDebInfo 
   exit 1
 }
 grep -E "^-- veter:" "$cache/$SUITE-configure.log" || true
+in_chroot ccache -z >/dev/null
 in_chroot cmake --build /veter/build -j 2 --target veter-publisher test_common test_config test_publisher_unit
-echo "bullseye stage: build took $(( $(date +%s) - t0 )) s"
+echo "bullseye stage: build took $(( $(date +%s) - t0 )) s ($(in_chroot ccache -s | awk '/^cache hit rate/ {print "ccache hit rate " $4 " %"}'))"
 
 t0=$(date +%s)
 in_chroot sh -c 'cd /veter/build && ctest --output-on-failure -j 2 -L unit'
@@ -154,7 +160,7 @@ echo "bullseye stage: unit tests took $(( $(date +%s) - t0 )) s"
 
 t0=$(date +%s)
 # The smoke runs on the host; the publisher it starts is the chroot's.
-VETER_FOREIGN_PUBLISHER="chroot $chroot_dir /veter/build/src/publisher/veter-publisher" \
+VETER_FOREIGN_PUBLISHER="$chroot_cmd $chroot_dir /veter/build/src/publisher/veter-publisher" \
   "$smoke_bin" --gtest_filter='ForeignPublisher.*'
 echo "bullseye stage: smoke took $(( $(date +%s) - t0 )) s"
 

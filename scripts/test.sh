@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Check the sources (scripts/lint.sh), install what is missing, build, run the whole test suite, then the same
-# tests again in an ASan+UBSan build, the unit tests and the relay, API and security e2e tests in a
-# ThreadSanitizer build, then fuzz each target. Exits non-zero on any failure.
+# Check the sources (scripts/lint.sh), install what is missing, build, run the whole test suite, then
+# the publisher's two foreign-system stages (Debian 11 chroot; arm64 cross build under qemu-user),
+# then the same tests again in an ASan+UBSan build, the unit tests and the relay, API and security
+# e2e tests in a ThreadSanitizer build, then fuzz each target. Exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -21,6 +22,18 @@ run_ctest() {
 
 echo "=== tests (release build) ==="
 run_ctest build
+
+# The publisher on older / foreign systems, each streaming to the relay of build/ (docs/development.md).
+timed_stage() {
+  local t0
+  t0=$(date +%s)
+  "$@"
+  echo "test.sh: $1 took $(( $(date +%s) - t0 )) s"
+}
+echo "=== stage: Debian 11 chroot (CMake 3.18, GCC 10, GStreamer 1.18) ==="
+timed_stage ./scripts/stage_bullseye.sh build
+echo "=== stage: arm64 cross build, qemu-user smoke, robot package ==="
+timed_stage ./scripts/stage_arm64.sh build
 
 echo "=== tests (ASan + UBSan build) ==="
 ./scripts/build.sh asan

@@ -57,9 +57,8 @@ struct WarningCatcher {
 /// Parse like the publisher does, and fail on a parse error or any GObject warning.
 common::ElementPtr parse_strict(const std::string& desc, std::string* error) {
   WarningCatcher warnings;
-  GError* raw = nullptr;
-  auto p = common::adopt_floating(gst_parse_launch_full(desc.c_str(), nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &raw));
-  common::GErrorPtr err(raw);
+  common::GErrorPtr err;
+  auto p = veter::test::parse_like_l4t(desc, &err);
   if (err || !warnings.messages.empty()) {
     *error = (err ? std::string(err->message) + "\n" : std::string()) + warnings.messages;
     return {};

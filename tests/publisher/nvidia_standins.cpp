@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <sstream>
 #include <string>
 
 #include <functional>
@@ -445,7 +446,68 @@ void register_one(GstPlugin* plugin, const StandinSpec* spec) {
   gst_element_register(plugin, spec->element_name, GST_RANK_NONE, type);
 }
 
+/// True where the parser takes an unknown property on a bin for a later child's (no error).
+bool parser_delays_unknown_bin_properties() {
+  static const bool delays = [] {
+    GError* raw = nullptr;
+    auto bin = common::adopt_floating(
+        gst_parse_launch_full("bin veter-no-such-property=1", nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &raw));
+    common::GErrorPtr err(raw);
+    return !err;
+  }();
+  return delays;
+}
+
+/// The first "element prop=value" of the description whose element is a registered stand-in
+/// without that property; empty if there is none. Descriptions here are "a p=v ! b p=v ! ...".
+std::string unknown_standin_property(const std::string& description) {
+  std::istringstream parts(description);
+  for (std::string part; std::getline(parts, part, '!');) {
+    std::istringstream words(part);
+    std::string factory;
+    words >> factory;
+    const StandinSpec* spec = nullptr;
+    for (int i = 0; i < 3; ++i) {
+      if (factory == specs()[i].element_name) {
+        spec = &specs()[i];
+      }
+    }
+    common::GstPtr<GstElementFactory> f(spec ? gst_element_factory_find(spec->element_name) : nullptr);
+    if (!f || gst_element_factory_get_element_type(f.get()) != g_type_from_name(spec->type_name)) {
+      continue;  // not a stand-in (or a real L4T element, which the parser checks itself)
+    }
+    common::FreePtr<void, g_type_class_unref> klass(g_type_class_ref(g_type_from_name(spec->type_name)));
+    std::string unknown;
+    for (std::string w; unknown.empty() && words >> w;) {
+      const auto eq = w.find('=');
+      if (eq != std::string::npos && g_object_class_find_property(G_OBJECT_CLASS(klass.get()), w.substr(0, eq).c_str()) == nullptr) {
+        unknown = "no property \"" + w.substr(0, eq) + "\" in element \"" + factory + "\"";
+      }
+    }
+    if (!unknown.empty()) {
+      return unknown;
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+common::ElementPtr parse_like_l4t(const std::string& description, common::GErrorPtr* error) {
+  GError* raw = nullptr;
+  auto parsed = common::adopt_floating(
+      gst_parse_launch_full(description.c_str(), nullptr, GST_PARSE_FLAG_FATAL_ERRORS, &raw));
+  error->reset(raw);
+  if (!parsed || !parser_delays_unknown_bin_properties()) {
+    return parsed;
+  }
+  const std::string unknown = unknown_standin_property(description);
+  if (unknown.empty()) {
+    return parsed;
+  }
+  error->reset(g_error_new_literal(GST_PARSE_ERROR, GST_PARSE_ERROR_NO_SUCH_PROPERTY, unknown.c_str()));
+  return {};
+}
 
 void register_nvidia_standins() {
   static const bool once = [] {

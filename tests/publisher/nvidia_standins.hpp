@@ -18,6 +18,8 @@
 #include <string>
 #include <vector>
 
+#include "veter/common/gst_ptr.hpp"
+
 namespace veter::test {
 
 /// Register the three stand-ins once (after gst_init). Elements that really exist are left alone.
@@ -32,5 +34,13 @@ struct StandinViolations {
 };
 /// What the stand-ins were asked that a Jetson would not do.
 StandinViolations& standin_violations();
+
+/// Parse a description like the publisher does (GST_PARSE_FLAG_FATAL_ERRORS), failing also on a
+/// property a stand-in does not have. The stand-ins are bins, and GStreamer 1.18's parser (Debian
+/// 11) takes an unknown property on a bin for a child's, to be set once that child appears, and
+/// reports no error; the real L4T elements are not bins, so there it is an error on every version.
+/// Where the parser delays like that (probed with the core "bin" element, not by version), the
+/// stand-ins' properties are checked here against the description's name=value pairs.
+common::ElementPtr parse_like_l4t(const std::string& description, common::GErrorPtr* error);
 
 }  // namespace veter::test
