@@ -136,6 +136,32 @@ TEST(SecurityE2e, SrtpBothSidesDecodesAndWrongKeyDelivesNothing) {
   EXPECT_GT(b, a) << "the srtp_auth counter does not rise";
   EXPECT_EQ(count_of(relay.process().err() + relay.process().out(), "none of the last"), 1)
       << "the key mismatch must be logged once, not per packet";
+  // Hundreds of packets failed authentication by now: srtpdec's own per-packet line never shows,
+  // and the relay's summary line comes at most once per 10 s interval.
+  const std::string log = relay.process().err() + relay.process().out();
+  EXPECT_EQ(count_of(log, "Error authentication"), 0) << log;
+  EXPECT_LE(count_of(log, "authentication"), 3) << log;
+}
+
+TEST(SecurityE2e, SrtpPublisherToAPlainRelayNeverMakesThePathReady) {
+  // An SRTP publisher whose relay has no key: its H.264 parameter sets are ciphertext. The path
+  // must not become ready with them (viewers would get an SDP for garbage), and the relay says
+  // once that the stream looks encrypted.
+  TempDir dir;
+  const auto key = write_key_file(dir, "publisher.key");
+  const auto p = pick_ports();
+  Relay relay(dir, relay_yaml(p, "", ""));
+  auto pub = start_publisher(dir, p.ingest, free_udp_port(true), key);
+  ASSERT_TRUE(relay.process().wait_for_output("looks encrypted", 45s)) << relay.process().err() << pub->err();
+  // Several IDR intervals later (the test publisher sends one a second) it is still not ready.
+  EXPECT_FALSE(relay.wait_ready(5s)) << relay.process().err();
+  const auto path = http_get(p.api, "/v3/paths/get/camera");
+  EXPECT_EQ(path.status, 200);
+  EXPECT_NE(path.body.find("\"ready\":false"), std::string::npos) << path.body;
+  const std::string log = relay.process().err() + relay.process().out();
+  EXPECT_EQ(count_of(log, "looks encrypted"), 1) << log;
+  EXPECT_EQ(log.find("resolution changed"), std::string::npos) << log;
+  EXPECT_EQ(log.find("] path camera: ready"), std::string::npos) << log;
 }
 
 TEST(SecurityE2e, ForgedPlainRtpToSrtpPathIsDropped) {
