@@ -286,6 +286,14 @@ TEST_F(RecordE2e, UnwritableDirectoryStopsRecordingNotTheRelay) {
   const std::string not_a_dir = dir_.write("file", "x");
   start_relay("      enabled: true\n      dir: \"" + not_a_dir + "\"\n");
   start_publisher();
+  // The viewer opens once the path is ready (asked through the API): before that a DESCRIBE is a 404.
+  ASSERT_TRUE(eventually(
+      [&] {
+        const Json path = Json::parse(http("api", "/v3/paths/get/camera").body, nullptr, false);
+        return path.is_object() && path.value("ready", false);
+      },
+      30s))
+      << relay_->err();
   veter::test::RtspViewer viewer("rtsp://127.0.0.1:" + std::to_string(rtsp_) + "/camera");
   ASSERT_TRUE(viewer.start());
   EXPECT_TRUE(viewer.wait_frames(30, 30s)) << viewer.error().value_or("") << relay_->err();
