@@ -11,7 +11,10 @@ jobs="$(nproc 2>/dev/null || echo 2)"
 # directory makes its hashes independent of where the clone lives.
 if command -v ccache >/dev/null 2>&1; then
   CCACHE_BASEDIR="$PWD"
-  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache CCACHE_BASEDIR
+  # RelWithDebInfo/Debug compile with -g, for which ccache hashes the working directory too unless
+  # told not to: without this a clone in another directory never hits (seen: 3 hits in 3,900).
+  CCACHE_NOHASHDIR=1
+  export CMAKE_C_COMPILER_LAUNCHER=ccache CMAKE_CXX_COMPILER_LAUNCHER=ccache CCACHE_BASEDIR CCACHE_NOHASHDIR
 fi
 case "$kind" in
   release)
