@@ -12,6 +12,15 @@
 using namespace veter::common;
 
 namespace {
+
+// GoogleTest 1.10 (Debian 11, the publisher's lower bound) has no GTEST_FLAG_SET; 1.11 and later have it.
+void use_threadsafe_death_tests() {
+#ifdef GTEST_FLAG_SET
+  GTEST_FLAG_SET(death_test_style, "threadsafe");
+#else
+  ::testing::FLAGS_gtest_death_test_style = "threadsafe";
+#endif
+}
 struct GstEnv : ::testing::Environment {
   void SetUp() override { gst_init(nullptr, nullptr); }
 };
@@ -113,7 +122,7 @@ TEST(GstPtr, MakeElementAndMissingFactory) {
 }
 
 TEST(GstPtr, AdoptRefusesFloatingObjects) {
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  use_threadsafe_death_tests();
   EXPECT_DEATH((void)adopt(gst_element_factory_make("identity", nullptr)), "floating");
   // A non-floating GstObject is adopted as is.
   GstElement* raw = gst_element_factory_make("identity", nullptr);
@@ -131,7 +140,7 @@ TEST(GstPtr, GObjectPtrForPlainGObjects) {
     EXPECT_EQ(G_OBJECT(addr.get())->ref_count, 2U);
   }
   EXPECT_EQ(G_OBJECT(addr.get())->ref_count, 1U);
-  GTEST_FLAG_SET(death_test_style, "threadsafe");
+  use_threadsafe_death_tests();
   EXPECT_DEATH((void)adopt_gobject(G_OBJECT(gst_element_factory_make("identity", nullptr))), "GST_IS_OBJECT");
 }
 
