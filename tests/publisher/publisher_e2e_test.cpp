@@ -231,7 +231,10 @@ TEST(PublisherE2E, NvidiaEncoderPathWithStandinsDecodesAndAnswersPli) {
   Process pub({VETER_PUBLISHER_BIN, "--config", cfg, "--source", "test", "--encoder", "nvv4l2h264enc", "320x240",
                "30", "600", "--host", "127.0.0.1", "--port", std::to_string(ports.dest), "--local-port",
                std::to_string(ports.local)},
-              {std::string("GST_PLUGIN_PATH=") + VETER_STANDIN_PLUGIN_DIR, "GST_REGISTRY=" + dir.path() + "/registry.bin"});
+              {std::string("GST_PLUGIN_PATH=") + VETER_STANDIN_PLUGIN_DIR, "GST_REGISTRY=" + dir.path() + "/registry.bin",
+               // In-process scan: the ASan-built stand-in plugin cannot be loaded by the
+               // uninstrumented gst-plugin-scanner, which would blacklist it.
+               "GST_REGISTRY_FORK=no"});
   ASSERT_TRUE(rx.wait_for_frames(30, 20s)) << "decoded " << rx.decoded_frames() << "\n" << pub.err();
   EXPECT_EQ(rx.last_size(), (std::pair<int, int>{320, 240}));
   EXPECT_NE(pub.err().find("nvv4l2h264enc"), std::string::npos) << pub.err();

@@ -126,6 +126,12 @@ TEST(RelayJoinE2E, TwoViewersOpeningAFreshStreamAtOnceAreFast) {
               mb);
   EXPECT_GE(ma, 0) << a.error().value_or("no frame");
   EXPECT_GE(mb, 0) << b.error().value_or("no frame");
-  EXPECT_LT(ma, 1000);
-  EXPECT_LT(mb, 1000);
+  // 1 s in a release build; sanitizer builds run the relay and both players 2-3x slower on 2 cores.
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  constexpr double kBoundMs = 3000;
+#else
+  constexpr double kBoundMs = 1000;
+#endif
+  EXPECT_LT(ma, kBoundMs);
+  EXPECT_LT(mb, kBoundMs);
 }
