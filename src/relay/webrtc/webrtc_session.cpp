@@ -155,7 +155,7 @@ void WebrtcSession::start(const std::string& offer_sdp, const OfferInfo& info) {
   gst_caps_set_simple(src_caps.get(), "ssrc", G_TYPE_UINT, fanout_.ssrc(), nullptr);
   g_object_set(appsrc, "is-live", TRUE, "format", GST_FORMAT_TIME, "do-timestamp", FALSE, "min-latency",
                static_cast<gint64>(0), "max-latency", static_cast<gint64>(0), "max-bytes", static_cast<guint64>(2 * 1024 * 1024), "leaky-type",
-               2 /* downstream: drop the oldest */, "caps", src_caps.get(), nullptr);
+               GST_APP_LEAKY_TYPE_DOWNSTREAM /* drop the oldest */, "caps", src_caps.get(), nullptr);
   g_object_set(webrtc, "bundle-policy", GST_WEBRTC_BUNDLE_POLICY_MAX_BUNDLE, "latency", 0u, nullptr);
   configure_ice();
 
