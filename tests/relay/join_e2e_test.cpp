@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <regex>
+#include <thread>
 
 #include "process.hpp"
 #include "relay_test_helpers.hpp"
@@ -45,6 +46,14 @@ double first_frame_ms(RtspViewer& v, std::chrono::milliseconds timeout) {
     return -1;
   }
   return v.first_frame_ms().value_or(-1);
+}
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) {
+    ++n;
+  }
+  return n;
 }
 
 }  // namespace
@@ -89,6 +98,47 @@ TEST(RelayJoinE2E, FirstPacketIsTheOneRtpInfoNames) {
     EXPECT_LE(std::abs(ahead), 3000) << "rtptime " << info.rtptime << " first packet " << rtp_ts(rtp[0]);
   }
   EXPECT_TRUE(watcher.wait_frames(watcher.frames() + 10, 30s)) << "the watcher stalled while others joined";
+}
+
+// The first viewer of a media that was prepared (by its DESCRIBE) a while
+// before its PLAY: the media holds its first packet until that PLAY and
+// RTP-Info names it; the pictures that arrived in between reached nobody and
+// must leave no gap after it, or the player's jitter buffer waits its whole
+// latency (2 s for rtspsrc) for packets that never come.
+TEST(RelayJoinE2E, FirstViewerOfAMediaPreparedEarlierGetsAnUnbrokenLine) {
+  RelayUnderTest relay;
+  auto pub = start_publisher(relay.ports().ingest, free_udp_port(true), "320x240", 30, 500);
+  ASSERT_TRUE(relay.wait_ready(30s)) << relay.process().err() << pub->err();
+  RawRtspClient c(relay.ports().rtsp);
+  ASSERT_EQ(c.request("DESCRIBE", relay.url(), {"Accept: application/sdp"}).status, 200);
+  // Let the stream run on with nobody playing: two more stats lines (stats_interval 500 ms,
+  // some 15-30 pictures) in the relay's log.
+  const auto stats_before = count_of(relay.process().err(), "stats camera:");
+  const auto deadline = std::chrono::steady_clock::now() + 20s;
+  while (count_of(relay.process().err(), "stats camera:") < stats_before + 2) {
+    ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the relay logged no stats";
+    std::this_thread::sleep_for(20ms);
+  }
+  auto setup = c.request("SETUP", relay.url() + "/stream=0", {"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"});
+  ASSERT_EQ(setup.status, 200) << setup.headers;
+  std::string session = setup.header("Session");
+  session = session.substr(0, session.find(';'));
+  auto play = c.request("PLAY", relay.url(), {"Session: " + session, "Range: npt=0-"});
+  ASSERT_EQ(play.status, 200);
+  const auto info = parse_rtp_info(play.header("RTP-Info"));
+  ASSERT_GE(info.seq, 0) << play.headers;
+  std::vector<std::uint16_t> seqs;
+  while (seqs.size() < 8) {
+    auto f = c.read_interleaved(10s);
+    ASSERT_GE(f.channel, 0) << "no RTP after PLAY";
+    if (f.channel == 0 && f.data.size() > 12) {
+      seqs.push_back(rtp_seq(f.data));
+    }
+  }
+  EXPECT_EQ(seqs[0], info.seq) << "RTP-Info does not name the first packet";
+  for (std::size_t i = 1; i < seqs.size(); ++i) {
+    EXPECT_EQ(seqs[i], static_cast<std::uint16_t>(seqs[i - 1] + 1)) << "a gap after packet " << i - 1;
+  }
 }
 
 // rtspsrc at its default latency (2000 ms) joining a watched stream decodes

@@ -155,6 +155,34 @@ TEST(RtpRewriter, NextNamesThePacketAJoiningViewerGetsFirst) {
   EXPECT_EQ(rw.next(166 * ms).timestamp, 9000U + 6000U + 9000U);
 }
 
+// Packets nobody receives (a prepared media waiting for its first PLAY with its first packet
+// held) take no numbers: the next packet given out follows the last one given out.
+TEST(RtpRewriter, PacketsPassedOverLeaveNoGap) {
+  RtpRewriter rw(1, 100, 0);
+  const std::int64_t ms = 1'000'000;
+  EXPECT_EQ(rw.map(7, 10, 0, 0).seq, 100);
+  EXPECT_EQ(rw.insert(1 * ms).seq, 101);  // the parameter sets the media holds
+  rw.pass_over(7, 11, 3000, 33 * ms);
+  rw.pass_over(7, 12, 6000, 66 * ms);
+  rw.pass_over(7, 10, 0, 67 * ms);  // a late duplicate changes nothing
+  // RTP-Info for a viewer joining now: the number after the held packet, the timeline moved on.
+  EXPECT_EQ(rw.next(70 * ms).seq, 102);
+  EXPECT_EQ(rw.next(70 * ms).timestamp, 9000U);
+  const auto n = rw.map(7, 13, 9000, 99 * ms);
+  EXPECT_EQ(n.seq, 102);
+  EXPECT_EQ(n.timestamp, 9000U);  // timestamps keep the source's spacing
+  EXPECT_EQ(rw.map(7, 14, 12000, 133 * ms).seq, 103);
+  // A new publisher while nobody watches: still no gap, timestamps by the wall clock.
+  rw.pass_over(8, 500, 77, 1133 * ms);
+  const auto m = rw.map(8, 501, 3077, 1166 * ms);
+  EXPECT_EQ(m.seq, 104);
+  EXPECT_EQ(m.timestamp, 12000U + 90000U + 3000U);
+  // Before anything was given out: the line still starts where it was told to.
+  RtpRewriter fresh(1, 40, 500);
+  fresh.pass_over(3, 1000, 0, 0);
+  EXPECT_EQ(fresh.map(3, 1001, 3000, 33 * ms).seq, 40);
+}
+
 TEST(RtpRewriter, SameInstantSwitchStillAdvancesTheTimestamp) {
   RtpRewriter rw(1, 0, 100);
   rw.map(5, 10, 0, 0);

@@ -21,22 +21,26 @@ std::uint32_t RtpRewriter::elapsed_ticks(std::int64_t now_ns) const {
   return static_cast<std::uint32_t>(std::max<std::uint64_t>(1, ticks));
 }
 
+void RtpRewriter::note_time(std::uint32_t timestamp, std::int64_t now_ns) {
+  const std::uint32_t step = timestamp - last_ts_;
+  if (any_out_ && step != 0) {
+    last_step_ = step < clock_rate_ ? step : 0;  // a picture interval, not a pause
+  }
+  last_ts_ = timestamp;
+  last_out_ns_ = now_ns;
+  any_out_ = true;
+}
+
 void RtpRewriter::note_out(Numbers n, std::int64_t now_ns) {
   // Newer in RFC 1982 serial order (a reordered late packet does not move the line back).
   if (!any_out_ || static_cast<std::int16_t>(n.seq - highest_seq_) > 0) {
-    const std::uint32_t step = n.timestamp - last_ts_;
-    if (any_out_ && step != 0) {
-      last_step_ = step < clock_rate_ ? step : 0;  // a picture interval, not a pause
-    }
     highest_seq_ = n.seq;
-    last_ts_ = n.timestamp;
-    last_out_ns_ = now_ns;
+    note_time(n.timestamp, now_ns);
   }
   any_out_ = true;
 }
 
-RtpRewriter::Numbers RtpRewriter::map(std::uint32_t in_ssrc, std::uint16_t in_seq, std::uint32_t in_ts,
-                                      std::int64_t now_ns) {
+void RtpRewriter::follow(std::uint32_t in_ssrc, std::uint16_t in_seq, std::uint32_t in_ts, std::int64_t now_ns) {
   if (!in_ssrc_ || *in_ssrc_ != in_ssrc) {
     if (in_ssrc_) {
       ++switches_;
@@ -47,9 +51,25 @@ RtpRewriter::Numbers RtpRewriter::map(std::uint32_t in_ssrc, std::uint16_t in_se
     ts_delta_ = next_ts - in_ts;
     in_ssrc_ = in_ssrc;
   }
+}
+
+RtpRewriter::Numbers RtpRewriter::map(std::uint32_t in_ssrc, std::uint16_t in_seq, std::uint32_t in_ts,
+                                      std::int64_t now_ns) {
+  follow(in_ssrc, in_seq, in_ts, now_ns);
   const Numbers out{static_cast<std::uint16_t>(in_seq + seq_delta_), in_ts + ts_delta_};
   note_out(out, now_ns);
   return out;
+}
+
+void RtpRewriter::pass_over(std::uint32_t in_ssrc, std::uint16_t in_seq, std::uint32_t in_ts, std::int64_t now_ns) {
+  follow(in_ssrc, in_seq, in_ts, now_ns);
+  const auto would_be = static_cast<std::uint16_t>(in_seq + seq_delta_);
+  if (any_out_ && static_cast<std::int16_t>(would_be - highest_seq_) <= 0) {
+    return;  // older than the line (reordered): changes nothing
+  }
+  // The number this packet would have had goes to the next one instead.
+  seq_delta_ = static_cast<std::uint16_t>(highest_seq_ - in_seq);
+  note_time(in_ts + ts_delta_, now_ns);
 }
 
 RtpRewriter::Numbers RtpRewriter::next(std::int64_t now_ns) const {

@@ -473,10 +473,14 @@ void Fanout::forward_locked(GstBufferList* au, std::int64_t now_ns) {
   for (guint i = 0; i < n; ++i) {
     GstBuffer* in = gst_buffer_list_get(au, i);
     if (out == nullptr) {
-      // Nobody to send to: keep the rewriter's line up to date, copy nothing.
+      // Nobody to send to: copy nothing, keep the rewriter's timeline up to date
+      // but give out no numbers. A prepared media holds its first packet (the
+      // parameter sets) in gst-rtsp-server's block until the first PLAY, whose
+      // RTP-Info names that packet: the next one must follow it without a gap,
+      // or the player's jitter buffer waits its whole latency for the missing ones.
       if (common::MappedRtpBuffer rtp(in, GST_MAP_READ); rtp) {
-        rewriter_.map(gst_rtp_buffer_get_ssrc(rtp.get()), gst_rtp_buffer_get_seq(rtp.get()),
-                      gst_rtp_buffer_get_timestamp(rtp.get()), now_ns);
+        rewriter_.pass_over(gst_rtp_buffer_get_ssrc(rtp.get()), gst_rtp_buffer_get_seq(rtp.get()),
+                            gst_rtp_buffer_get_timestamp(rtp.get()), now_ns);
       }
       continue;
     }

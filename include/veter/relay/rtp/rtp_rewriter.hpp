@@ -25,6 +25,12 @@ class RtpRewriter {
 
   /// The viewer-side numbers of one publisher packet; `now_ns`: a monotonic clock.
   Numbers map(std::uint32_t in_ssrc, std::uint16_t in_seq, std::uint32_t in_ts, std::int64_t now_ns);
+  /// A publisher packet that reaches no viewer: it moves the timeline on (its
+  /// timestamp, a source switch) but takes no sequence number, so the next
+  /// packet given out continues the line without a gap. A media whose first
+  /// packet waits in gst-rtsp-server's block for the first PLAY relies on it:
+  /// that packet is what RTP-Info names, and the packet after it must follow it.
+  void pass_over(std::uint32_t in_ssrc, std::uint16_t in_seq, std::uint32_t in_ts, std::int64_t now_ns);
   /// Numbers for a packet the relay inserts itself (parameter sets for a new
   /// media): the next sequence number, the last timestamp. Later packets of
   /// the current source move up by one so nothing is numbered twice.
@@ -40,6 +46,8 @@ class RtpRewriter {
   [[nodiscard]] std::uint64_t switches() const { return switches_; }
 
  private:
+  void follow(std::uint32_t in_ssrc, std::uint16_t in_seq, std::uint32_t in_ts, std::int64_t now_ns);
+  void note_time(std::uint32_t timestamp, std::int64_t now_ns);
   void note_out(Numbers n, std::int64_t now_ns);
   [[nodiscard]] std::uint32_t elapsed_ticks(std::int64_t now_ns) const;
 
