@@ -213,8 +213,13 @@ class Bench:
         return self.start("sender", [self.exe("veter-bench-sender"), str(port), "1280", "720", "30", "2000", "snow"])
 
     # -- relays
-    def veter_relay(self, ingest, rtsp, log_level="warn"):
+    def veter_relay(self, ingest, rtsp, log_level="warn", record_dir=None):
         udp = free_port(pair=True)
+        record = ""
+        if record_dir:
+            # Recording on: fMP4 segments from the forwarded packets (docs/recording.md).
+            record = f"""    record: {{ enabled: true, dir: "{record_dir}", segment: 1m, format: fmp4 }}
+"""
         cfg = os.path.join(self.work, f"relay-{rtsp}.yml")
         with open(cfg, "w") as f:
             f.write(f"""log_level: {log_level}
@@ -229,7 +234,7 @@ paths:
   camera:
     ingest:
       listen: "127.0.0.1:{ingest}"
-""")
+{record}""")
         return self.start("relay", [self.exe("veter-relay"), "--config", cfg])
 
     def textbook_relay(self, ingest, rtsp):
@@ -478,18 +483,37 @@ def bench_ttff(b, joins, out):
 
 # ---------------------------------------------------------------- 3. fan-out
 
-def bench_fanout(b, runs, counts, window, out):
+def dir_bytes(path):
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            try:
+                total += os.path.getsize(os.path.join(root, f))
+            except OSError:
+                pass
+    return total
+
+
+def bench_fanout(b, runs, counts, window, out, record=False):
     relays = [("veter", "veter-relay"), ("textbook", "textbook gst-rtsp-server")]
+    if record:
+        # The same relay with recording on, interleaved with the others in every run.
+        relays.insert(1, ("veter-rec", "veter-relay, recording on"))
+    recorded = []  # bytes written per recording run
     data = {(r, n): [] for r, _ in relays for n in counts}
     lat = {(r, n): [] for r, _ in relays for n in counts}
     for run in range(runs):
         for key, _ in relays:
             ingest = free_port(pair=True)
             rtsp = free_tcp()
-            relay = b.veter_relay(ingest, rtsp) if key == "veter" else b.textbook_relay(ingest, rtsp)
+            rec_dir = os.path.join(b.work, f"rec-{run}") if key == "veter-rec" else None
+            if key == "textbook":
+                relay = b.textbook_relay(ingest, rtsp)
+            else:
+                relay = b.veter_relay(ingest, rtsp, record_dir=rec_dir)
             b.noise_sender(ingest)
             url = f"rtsp://127.0.0.1:{rtsp}/camera"
-            if key == "veter":
+            if key != "textbook":
                 b.wait_ready(url)
             else:
                 time.sleep(1.0)
@@ -517,6 +541,10 @@ def bench_fanout(b, runs, counts, window, out):
                     print(f"  ! {key} relay died: {relay.tail()}", flush=True)
                     break
             b.stop_all()
+            if rec_dir:
+                recorded.append(dir_bytes(rec_dir))
+                print(f"  fanout run {run + 1}/{runs} recording wrote {recorded[-1] / 1e6:.1f} MB", flush=True)
+                shutil.rmtree(rec_dir, ignore_errors=True)
     out.append("## 3. Relay fan-out: CPU, memory, every viewer's rate\n")
     out.append(f"{runs} runs; per run each relay is started fresh and fed by `veter-bench-sender` (the publisher's "
                "x264 settings and SEI stamps, 1280x720@30 at 2000 kbit/s, but a noise pattern so that the stream "
@@ -557,14 +585,22 @@ def bench_fanout(b, runs, counts, window, out):
                 notes.append(f"{label}, {n} viewers, summed over the runs: " +
                              "; ".join(f"{c} × {e}" for e, c in errs.items()))
         tb = vals.get("textbook", (None, None))
+        plain = vals.get("veter", (None, None))
         for key, (label, cpu, rss, playing, full, mins, p50s, pl) in rows.items():
             out.append(f"| {n} | {label} | {fmt(cpu)} | {fmt(rss)} | {fmt(playing, 0)}/{n} | {fmt(med(full), 0)}/{n} | "
                        f"{fmt(mins, 0)} / {fmt(p50s, 0)} | {fmt(med([x.get('p50') for x in pl]))} | "
                        f"{fmt(med([x.get('p99') for x in pl]))} | "
-                       f"{ratio(cpu, tb[0]) if key == 'veter' else ''} | "
-                       f"{ratio(rss, tb[1]) if key == 'veter' else ''} |")
+                       f"{ratio(cpu, tb[0]) if key == 'veter' else ''}"
+                       f"{ratio(cpu, plain[0]) + ' of off' if key == 'veter-rec' else ''} | "
+                       f"{ratio(rss, tb[1]) if key == 'veter' else ''}"
+                       f"{ratio(rss, plain[1]) + ' of off' if key == 'veter-rec' else ''} |")
         plot_rows.append((n, vals.get("veter", (None, None)), tb))
     out.append("")
+    if record:
+        out.append("\"veter-relay, recording on\": the same relay with `paths.camera.record` on (fMP4, 1 min "
+                   "segments, in a directory on the run's disk); its ratio columns compare it with the relay with "
+                   "recording off in the same runs. Bytes recorded per run: " +
+                   ", ".join(f"{x / 1e6:.1f} MB" for x in recorded) + ".\n")
     if notes:
         out.append("Viewers that did not play (reader's reasons):\n")
         out += [f"- {x}" for x in notes]
@@ -731,6 +767,9 @@ def main():
     ap.add_argument("--command", default="bench/run.sh")
     ap.add_argument("--runs", type=int, default=0, help="runs per configuration (default 5; 1 with --smoke)")
     ap.add_argument("--counts", default="", help="fan-out viewer counts, e.g. 1,10,100,300,400")
+    ap.add_argument("--record", action="store_true",
+                    help="fan-out: also the relay with recording on (interleaved with recording off)")
+    ap.add_argument("--window", type=float, default=0, help="fan-out measuring window in s (default 4)")
     args = ap.parse_args()
     smoke = args.smoke
     runs = args.runs or (1 if smoke else 5)
@@ -757,7 +796,8 @@ def main():
             print("fan-out ...", flush=True)
             counts = [int(x) for x in args.counts.split(",")] if args.counts else \
                 ([1, 3] if smoke else [1, 10, 100, 300, 400])
-            data, _, fan_rows = bench_fanout(b, runs, counts, 1.0 if smoke else 4, body)
+            window = args.window or (1.0 if smoke else 4)
+            data, _, fan_rows = bench_fanout(b, runs, counts, window, body, record=args.record)
             if not any("cpu_percent" in r for rs in data.values() for r in rs):
                 failures.append("fanout: no measurement")
         if "cpu" in only:

@@ -8,6 +8,8 @@
 #   options: --bin-dir DIR (use binaries already built there, skip the build)
 #            --out DIR     (where RESULTS.md and plots go; default bench/ for full runs)
 #            --only LIST   (latency,ttff,fanout,cpu)
+#            --counts LIST (fan-out viewer counts, e.g. 100,300)   --runs N   --window SECONDS
+#            --record      (fan-out: also the relay with recording on, interleaved with it off)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(dirname "$here")"
@@ -15,6 +17,7 @@ smoke=0
 bin_dir=""
 out=""
 only="latency,ttff,fanout,cpu"
+extra=()
 cmdline="bench/run.sh $*"
 while [[ $# -gt 0 ]]; do
   case "$1" in
@@ -22,7 +25,9 @@ while [[ $# -gt 0 ]]; do
     --bin-dir) bin_dir="$2"; shift ;;
     --out) out="$2"; shift ;;
     --only) only="$2"; shift ;;
-    -h|--help) sed -n '2,12p' "$0"; exit 0 ;;
+    --counts|--runs|--window) extra+=("$1" "$2"); shift ;;
+    --record) extra+=("$1") ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "unknown option $1" >&2; exit 64 ;;
   esac
   shift
@@ -60,6 +65,7 @@ if [[ -z "$out" ]]; then
 fi
 args=(--bin-dir "$bin_dir" --out "$out" --only "$only" --command "$cmdline")
 [[ $smoke -eq 1 ]] && args+=(--smoke)
+args+=("${extra[@]}")
 status=0
 python3 "$here/bench.py" "${args[@]}" || status=$?
 [[ -n "$temp_out" ]] && rm -rf "$temp_out"

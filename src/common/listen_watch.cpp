@@ -17,13 +17,20 @@ constexpr std::chrono::seconds kLogInterval{10};
 }  // namespace
 
 std::string describe_fd_usage() {
+  rlimit lim{};
+  const bool limited = getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY;
   std::size_t open = 0;
   std::error_code ec;
   for (std::filesystem::directory_iterator it("/proc/self/fd", ec), end; !ec && it != end; it.increment(ec)) {
     ++open;
   }
-  rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) != 0 || lim.rlim_cur == RLIM_INFINITY) {
+  if (ec) {
+    // Reading /proc/self/fd takes a descriptor too: out of them, it cannot be counted.
+    return limited ? fmt::format("the limit of {} file descriptors reached: {}",
+                                 static_cast<unsigned long long>(lim.rlim_cur), ec.message())
+                   : fmt::format("file descriptors cannot be counted: {}", ec.message());
+  }
+  if (!limited) {
     return fmt::format("{} file descriptors open", open);
   }
   return fmt::format("{} of {} file descriptors open", open, static_cast<unsigned long long>(lim.rlim_cur));

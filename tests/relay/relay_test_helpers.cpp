@@ -11,12 +11,12 @@
 #include <stdexcept>
 #include <thread>
 
+#include "http_get.hpp"
 #include "rtsp_viewer.hpp"
 
 namespace veter::test {
 
-RelayUnderTest::RelayUnderTest(const std::string& extra_path_yaml, const std::string& extra_rtsp_yaml,
-                               bool with_api) {
+RelayUnderTest::RelayUnderTest(const std::string& extra_path_yaml, const std::string& extra_rtsp_yaml) {
   ports_.rtsp = free_tcp_port();
   ports_.ingest = free_udp_port(true);
   do {
@@ -28,18 +28,17 @@ RelayUnderTest::RelayUnderTest(const std::string& extra_path_yaml, const std::st
       << "rtsp:\n  listen: \"127.0.0.1:" << ports_.rtsp << "\"\n"
       << "  udp_port_range: \"" << ports_.udp_min << "-" << ports_.udp_min + 1 << "\"\n"
       << extra_rtsp_yaml;
-  if (with_api) {
+  do {
     ports_.api = free_tcp_port();
-    yml << "api: {listen: \"127.0.0.1:" << ports_.api << "\"}\n";
-  } else {
-    yml << "api: {enabled: false}\n";
-  }
+  } while (ports_.api == ports_.rtsp);
+  yml << "api: {listen: \"127.0.0.1:" << ports_.api << "\"}\n";
   yml << "metrics: {enabled: false}\n"
       << "paths:\n  camera:\n    ingest:\n      listen: \"127.0.0.1:" << ports_.ingest << "\"\n"
       << extra_path_yaml;
   const auto cfg = dir_.write("relay.yml", yml.str());
   proc_ = std::make_unique<Process>(std::vector<std::string>{VETER_RELAY_BIN, "--config", cfg});
-  if (!proc_->wait_for_output("RTSP listening", std::chrono::seconds(20))) {
+  // The API listens after the RTSP server: tests ask it at once.
+  if (!proc_->wait_for_output("api listening", std::chrono::seconds(20))) {
     throw std::runtime_error("relay did not start: " + proc_->err());
   }
 }
@@ -49,7 +48,7 @@ std::string RelayUnderTest::url(const std::string& path) const {
 }
 
 bool RelayUnderTest::wait_ready(std::chrono::milliseconds timeout) const {
-  return proc_->wait_for_output("path camera: ready", timeout);
+  return wait_path_ready(ports_.api, "camera", timeout);
 }
 
 std::optional<long long> RelayUnderTest::last_stat(const std::string& key) const {

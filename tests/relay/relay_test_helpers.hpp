@@ -20,19 +20,17 @@ struct RelayPorts {
   int rtsp = 0;
   int ingest = 0;  // RTP; RTCP on +1
   int udp_min = 0;  // server RTP/RTCP for UDP viewers
-  int api = 0;      // 0 unless with_api
+  int api = 0;      // the control API (loopback, no token)
 };
 
-/// veter-relay with a config on free 127.0.0.1 ports (API and metrics off).
+/// veter-relay with a config on free 127.0.0.1 ports (the control API on, metrics off).
 class RelayUnderTest {
  public:
-  /// `with_api`: the control API on a free loopback port (ports().api).
-  explicit RelayUnderTest(const std::string& extra_path_yaml = "", const std::string& extra_rtsp_yaml = "",
-                          bool with_api = false);
+  explicit RelayUnderTest(const std::string& extra_path_yaml = "", const std::string& extra_rtsp_yaml = "");
   [[nodiscard]] const RelayPorts& ports() const { return ports_; }
   [[nodiscard]] std::string url(const std::string& path = "camera") const;
   [[nodiscard]] Process& process() { return *proc_; }
-  /// Wait for the relay log to say the path is ready (synchronisation only).
+  /// Bounded wait until the API says path camera is ready.
   bool wait_ready(std::chrono::milliseconds timeout) const;
   /// The last "stats camera:" line's value for `key` (e.g. "dropped", "packets"), if any.
   [[nodiscard]] std::optional<long long> last_stat(const std::string& key) const;

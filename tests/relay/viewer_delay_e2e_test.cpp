@@ -13,6 +13,7 @@
 #include <algorithm>
 #include <regex>
 
+#include "http_get.hpp"
 #include "process.hpp"
 #include "relay_test_helpers.hpp"
 
@@ -107,27 +108,6 @@ class PacedReader {
   std::vector<double> lateness_;
 };
 
-std::string http_get(int port, const std::string& path) {
-  RawRtspClient c(port);  // a plain TCP connection; the request below is HTTP
-  const std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n";
-  send(c.fd(), req.data(), req.size(), MSG_NOSIGNAL);
-  std::string out;
-  char buf[8192];
-  const auto end = Clock::now() + 10s;
-  while (Clock::now() < end) {
-    pollfd p{c.fd(), POLLIN, 0};
-    if (poll(&p, 1, 100) <= 0) {
-      continue;
-    }
-    const auto n = recv(c.fd(), buf, sizeof buf, 0);
-    if (n <= 0) {
-      break;
-    }
-    out.append(buf, static_cast<std::size_t>(n));
-  }
-  return out;
-}
-
 long json_number(const std::string& body, const std::string& key) {
   std::smatch m;
   if (std::regex_search(body, m, std::regex("\"" + key + "\":([0-9]+)"))) {
@@ -139,7 +119,7 @@ long json_number(const std::string& body, const std::string& key) {
 }  // namespace
 
 TEST(RelayViewerDelayE2E, CappedTcpViewerSkipsInsteadOfFallingBehind) {
-  RelayUnderTest relay("", "  viewer_max_delay: 200ms\n", true);
+  RelayUnderTest relay("", "  viewer_max_delay: 200ms\n");
   // 1 s GOP; snow really needs its 1000 kbit/s.
   TestSender sender(relay.ports().ingest, free_udp_port(true), 30, "320x240", "snow", 1000);
   ASSERT_TRUE(relay.wait_ready(30s)) << relay.process().err();
@@ -176,7 +156,7 @@ TEST(RelayViewerDelayE2E, CappedTcpViewerSkipsInsteadOfFallingBehind) {
   // for a loaded machine. Without skipping the lateness grows by 500 ms every second (≥ 2 s here).
   EXPECT_LT(worst, 1500) << "the capped viewer fell behind";
 
-  const auto body = http_get(relay.ports().api, "/v3/rtspsessions/get/" + session);
+  const auto body = http_get(relay.ports().api, "/v3/rtspsessions/get/" + session).body;
   const long skipped = json_number(body, "framesSkipped");
   const long catch_ups = json_number(body, "catchUps");
   std::printf("[ measure ] framesSkipped %ld catchUps %ld\n", skipped, catch_ups);

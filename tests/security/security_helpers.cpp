@@ -1,6 +1,7 @@
 #include "security_helpers.hpp"
 #include "veter/common/checksum.hpp"
 
+#include <gtest/gtest.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -52,6 +53,18 @@ std::string relay_yaml(const Ports& p, const std::string& rtsp_extra, const std:
 
 Relay::Relay(const TempDir& dir, const std::string& yaml, const std::vector<std::string>& prefix) {
   const auto cfg = dir.write("relay.yml", yaml);
+  // The API's port and token, from the flow map relay_yaml writes: api: {listen: "H:P", token: "T"}.
+  if (const auto at = yaml.find("\napi: {"); at != std::string::npos) {
+    const std::string line = yaml.substr(at + 1, yaml.find('\n', at + 1) - at - 1);
+    if (const auto l = line.find("listen: \""); l != std::string::npos && line.find("enabled: false") == std::string::npos) {
+      const auto end = line.find('"', l + 9);
+      const std::string addr = line.substr(l + 9, end - l - 9);
+      api_port_ = std::stoi(addr.substr(addr.rfind(':') + 1));
+    }
+    if (const auto t = line.find("token: \""); t != std::string::npos) {
+      api_token_ = line.substr(t + 8, line.find('"', t + 8) - t - 8);
+    }
+  }
   std::vector<std::string> argv = prefix;
   argv.insert(argv.end(), {VETER_RELAY_BIN, "--config", cfg});
   proc_ = std::make_unique<Process>(argv);
@@ -63,7 +76,11 @@ Relay::Relay(const TempDir& dir, const std::string& yaml, const std::vector<std:
 }
 
 bool Relay::wait_ready(std::chrono::milliseconds timeout) const {
-  return proc_->wait_for_output("path camera: ready", timeout);
+  if (api_port_ == 0) {
+    ADD_FAILURE() << "Relay::wait_ready: this relay's config has no API listener to ask";
+    return false;
+  }
+  return wait_path_ready(api_port_, "camera", timeout, api_token_);
 }
 
 std::string write_key_file(const TempDir& dir, const std::string& name) {
@@ -167,35 +184,6 @@ bool Viewer::wait_frames(int n, std::chrono::milliseconds timeout) const {
   return frames_.load() >= n;
 }
 
-std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds timeout) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_port = htons(static_cast<std::uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
-  std::string out;
-  if (connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0) {
-    (void)send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (true) {
-      const auto left =
-          std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now()).count();
-      pollfd p{fd, POLLIN, 0};
-      if (left <= 0 || poll(&p, 1, static_cast<int>(left)) <= 0) {
-        break;
-      }
-      char buf[8192];
-      const auto n = recv(fd, buf, sizeof buf, 0);
-      if (n <= 0) {
-        break;
-      }
-      out.append(buf, static_cast<std::size_t>(n));
-    }
-  }
-  close(fd);
-  return out;
-}
-
 namespace {
 
 std::string md5_hex(const std::string& text) { return veter::common::checksum_hex(G_CHECKSUM_MD5, text); }
@@ -257,22 +245,6 @@ RtspReply RtspClient::request(const std::string& method, const std::string& url,
   headers.push_back("Authorization: Digest username=\"" + user_ + "\", realm=\"" + realm + "\", nonce=\"" + nonce +
                     "\", uri=\"" + url + "\", response=\"" + response + "\"");
   return raw_.request(method, url, headers, kTimeout);
-}
-
-HttpReply http_get(int port, const std::string& path, const std::vector<std::string>& headers) {
-  std::string req = "GET " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
-  for (const auto& h : headers) {
-    req += h + "\r\n";
-  }
-  req += "\r\n";
-  const auto resp = raw_exchange(port, req, std::chrono::seconds(10));
-  HttpReply r;
-  if (resp.rfind("HTTP/1.", 0) == 0 && resp.size() > 12) {
-    r.status = std::stoi(resp.substr(9, 3));
-    const auto end = resp.find("\r\n\r\n");
-    r.body = end == std::string::npos ? "" : resp.substr(end + 4);
-  }
-  return r;
 }
 
 std::optional<long long> dropped(int metrics_port, const std::string& reason) {

@@ -12,6 +12,7 @@
 #include <string>
 #include <vector>
 
+#include "http_get.hpp"
 #include "raw_rtsp_client.hpp"
 #include "process.hpp"
 #include "veter/common/gst_ptr.hpp"
@@ -39,10 +40,14 @@ class Relay {
   /// `prefix` runs before the relay's argv (e.g. {"prlimit", "--nofile=96:96"}, which execs it: same pid).
   Relay(const TempDir& dir, const std::string& yaml, const std::vector<std::string>& prefix = {});
   [[nodiscard]] Process& process() { return *proc_; }
+  /// Bounded wait until the API says path camera is ready (the API's port and token are read
+  /// from the config's `api:` line; a relay without an API cannot be asked: false).
   bool wait_ready(std::chrono::milliseconds timeout) const;
 
  private:
   std::unique_ptr<Process> proc_;
+  int api_port_ = 0;
+  std::string api_token_;
 };
 
 /// A key file with mode 0600 holding 30 random bytes as hex; returns its path.
@@ -84,17 +89,10 @@ class Viewer {
   std::atomic<int> width_{0};
 };
 
-struct HttpReply {
-  int status = 0;
-  std::string body;
-};
-HttpReply http_get(int port, const std::string& path, const std::vector<std::string>& headers = {});
 
 /// veter_ingest_dropped_total{name="camera",reason=...} from /metrics (nullopt if absent).
 std::optional<long long> dropped(int metrics_port, const std::string& reason);
 
-/// Raw TCP: send `bytes`, read until the peer closes or `timeout`; returns what was read.
-std::string raw_exchange(int port, const std::string& bytes, std::chrono::milliseconds timeout);
 
 /// One RTSP response: status (0 = none within the timeout), header block, body.
 /// One RTSP answer (status 0: none within the time limit), see tests/support/raw_rtsp_client.hpp.

@@ -1,10 +1,16 @@
 // ListenWatch on a real listening socket: a failed accept pauses the watch
 // instead of calling it again at once, and it resumes by itself.
 #include <gtest/gtest.h>
+#include <sys/resource.h>
+#include <unistd.h>
 
 #include <gio/gio.h>
 
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <vector>
 
 #include "veter/common/listen_watch.hpp"
 
@@ -62,6 +68,31 @@ TEST(ListenWatch, BacksOffAfterAFailedAcceptAndResumes) {
 TEST(ListenWatch, DescribesDescriptorUse) {
   const std::string d = describe_fd_usage();
   EXPECT_NE(d.find("file descriptors open"), std::string::npos) << d;
+}
+
+// Out of descriptors, /proc/self/fd cannot be opened to count them: the report says the limit is
+// reached (it said "0 of 128 open"). In a child process with a limit of 64 and every one taken.
+[[noreturn]] void describe_with_no_descriptor_left() {
+  (void)describe_fd_usage();  // once with descriptors free (a sanitizer build's type checks warm up)
+  const rlimit lim{64, 64};
+  if (setrlimit(RLIMIT_NOFILE, &lim) != 0) {
+    std::_Exit(2);
+  }
+  std::vector<int> fds;
+  for (int fd = dup(0); fd >= 0; fd = dup(0)) {
+    fds.push_back(fd);
+  }
+  const std::string out = describe_fd_usage();
+  for (int fd : fds) {
+    close(fd);
+  }
+  std::fprintf(stderr, "[%s]\n", out.c_str());
+  std::_Exit(out.find("the limit of 64 file descriptors reached") == 0 ? 0 : 1);
+}
+
+TEST(ListenWatch, DescribesDescriptorUseWhenNoneIsLeft) {
+  EXPECT_EXIT(describe_with_no_descriptor_left(), ::testing::ExitedWithCode(0),
+              "the limit of 64 file descriptors reached");
 }
 
 }  // namespace
