@@ -1,6 +1,7 @@
 #include "veter/common/config_reader.hpp"
 
 #include <fstream>
+#include <map>
 #include <sstream>
 
 #include <fmt/format.h>
@@ -19,12 +20,47 @@ std::string format_config_error(const std::string& origin, const YAML::Mark& mar
   return fmt::format("{}: {}: {}", where, key_path, reason);
 }
 
+namespace {
+// yaml-cpp keeps both entries of a key written twice in one mapping, and a lookup finds the first:
+// `log_level: debug` then `log_level: error` would silently mean debug. A duplicate is an error
+// naming both places.
+void reject_duplicate_keys(const YAML::Node& node, const std::string& path, const std::string& origin) {
+  if (node.IsMap()) {
+    std::map<std::string, YAML::Mark> seen;
+    for (auto it = node.begin(); it != node.end(); ++it) {
+      const std::string key = it->first.IsScalar() ? it->first.Scalar() : std::string();
+      const std::string key_path = path.empty() ? key : path + "." + key;
+      if (it->first.IsScalar()) {
+        const auto [at, inserted] = seen.emplace(key, it->first.Mark());
+        if (!inserted) {
+          const YAML::Mark& first = at->second;
+          throw ConfigError(format_config_error(
+              origin, it->first.Mark(), key_path,
+              first.is_null() ? std::string("duplicate key")
+                              : fmt::format("duplicate key (first at line {}, column {})", first.line + 1,
+                                            first.column + 1)));
+        }
+      }
+      reject_duplicate_keys(it->second, key_path, origin);
+    }
+  } else if (node.IsSequence()) {
+    std::size_t i = 0;
+    for (const auto& item : node) {
+      reject_duplicate_keys(item, fmt::format("{}[{}]", path, i++), origin);
+    }
+  }
+}
+}  // namespace
+
 YAML::Node parse_yaml(const std::string& text, const std::string& origin) {
+  YAML::Node root;
   try {
-    return YAML::Load(text);
+    root = YAML::Load(text);
   } catch (const YAML::Exception& e) {
     throw ConfigError(format_config_error(origin, e.mark, "", "YAML syntax error: " + e.msg));
   }
+  reject_duplicate_keys(root, "", origin);
+  return root;
 }
 
 YAML::Node load_yaml_file(const std::string& path) {

@@ -25,6 +25,16 @@ void int_in(const YAML::Node& n, int& out, int lo, int hi) {
   out = static_cast<int>(common::parse_int(n.Scalar(), lo, hi));
 }
 
+// A duration within [lo, hi] (zero and the absurd are rejected where they make no sense).
+void duration_in(const YAML::Node& n, common::Duration& out, common::Duration lo, common::Duration hi) {
+  common::Duration d{};
+  common::from_yaml(n, d);
+  if (d < lo || d > hi) {
+    throw ValueError(fmt::format("must be between {} and {}", common::format_duration(lo), common::format_duration(hi)));
+  }
+  out = d;
+}
+
 PortRange parse_port_range(const std::string& s) {
   const auto dash = s.find('-');
   PortRange r;
@@ -203,9 +213,14 @@ void apply_node(RelayConfig& target, const YAML::Node& doc, const std::string& o
       common::from_yaml(n, s);
       cfg.rtsp.udp_port_range = parse_port_range(s);
     });
-    rtsp.read("session_timeout", cfg.rtsp.session_timeout);
+    // gst-rtsp-server counts whole seconds, and players send keep-alives at about half of it.
+    rtsp.read_with("session_timeout",
+                   [&](const YAML::Node& n) { duration_in(n, cfg.rtsp.session_timeout, 5s, 1h); });
     rtsp.read_with("viewer_max_delay", [&](const YAML::Node& n) { read_max_delay(n, cfg.rtsp.viewer_max_delay, false); });
-    rtsp.read("viewer_max_lag", cfg.rtsp.viewer_max_lag);
+    // Checked every 100 ms against the viewer's ACKs: below half a second any pause in the TCP
+    // flow would drop a healthy viewer (0s dropped every one whose ACKs did not move in one tick).
+    rtsp.read_with("viewer_max_lag",
+                   [&](const YAML::Node& n) { duration_in(n, cfg.rtsp.viewer_max_lag, 500ms, 10min); });
     rtsp.read_with("viewer_max_backlog_kb",
                    [&](const YAML::Node& n) { int_in(n, cfg.rtsp.viewer_max_backlog_kb, 64, 1048576); });
     read_rtsp_security(rtsp, cfg.rtsp, origin);  // users, tls, limits (rtsp_security_config.cpp)
