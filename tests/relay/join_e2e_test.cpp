@@ -48,6 +48,19 @@ double first_frame_ms(RtspViewer& v, std::chrono::milliseconds timeout) {
   return v.first_frame_ms().value_or(-1);
 }
 
+// SETUP over TCP and PLAY on a client that has DESCRIBEd `url`; `info` gets the PLAY answer's RTP-Info.
+void setup_and_play(RawRtspClient& c, const std::string& url, RtpInfo& info) {
+  auto setup = c.request("SETUP", url + "/stream=0", {"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"});
+  ASSERT_EQ(setup.status, 200) << setup.headers;
+  std::string session = setup.header("Session");
+  session = session.substr(0, session.find(';'));
+  auto play = c.request("PLAY", url, {"Session: " + session, "Range: npt=0-"});
+  ASSERT_EQ(play.status, 200);
+  info = parse_rtp_info(play.header("RTP-Info"));
+  ASSERT_GE(info.seq, 0) << play.headers;
+  ASSERT_GE(info.rtptime, 0) << play.headers;
+}
+
 std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t n = 0;
   for (auto at = text.find(what); at != std::string::npos; at = text.find(what, at + what.size())) {
@@ -71,15 +84,8 @@ TEST(RelayJoinE2E, FirstPacketIsTheOneRtpInfoNames) {
   for (int join = 0; join < 5; ++join) {
     RawRtspClient c(relay.ports().rtsp);
     ASSERT_EQ(c.request("DESCRIBE", relay.url(), {"Accept: application/sdp"}).status, 200);
-    auto setup = c.request("SETUP", relay.url() + "/stream=0", {"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"});
-    ASSERT_EQ(setup.status, 200) << setup.headers;
-    std::string session = setup.header("Session");
-    session = session.substr(0, session.find(';'));
-    auto play = c.request("PLAY", relay.url(), {"Session: " + session, "Range: npt=0-"});
-    ASSERT_EQ(play.status, 200);
-    const auto info = parse_rtp_info(play.header("RTP-Info"));
-    ASSERT_GE(info.seq, 0) << play.headers;
-    ASSERT_GE(info.rtptime, 0) << play.headers;
+    RtpInfo info;
+    ASSERT_NO_FATAL_FAILURE(setup_and_play(c, relay.url(), info));
     std::vector<std::vector<std::uint8_t>> rtp;
     while (rtp.size() < 2) {
       auto f = c.read_interleaved(10s);
@@ -119,14 +125,8 @@ TEST(RelayJoinE2E, FirstViewerOfAMediaPreparedEarlierGetsAnUnbrokenLine) {
     ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "the relay logged no stats";
     std::this_thread::sleep_for(20ms);
   }
-  auto setup = c.request("SETUP", relay.url() + "/stream=0", {"Transport: RTP/AVP/TCP;unicast;interleaved=0-1"});
-  ASSERT_EQ(setup.status, 200) << setup.headers;
-  std::string session = setup.header("Session");
-  session = session.substr(0, session.find(';'));
-  auto play = c.request("PLAY", relay.url(), {"Session: " + session, "Range: npt=0-"});
-  ASSERT_EQ(play.status, 200);
-  const auto info = parse_rtp_info(play.header("RTP-Info"));
-  ASSERT_GE(info.seq, 0) << play.headers;
+  RtpInfo info;
+  ASSERT_NO_FATAL_FAILURE(setup_and_play(c, relay.url(), info));
   std::vector<std::uint16_t> seqs;
   while (seqs.size() < 8) {
     auto f = c.read_interleaved(10s);
